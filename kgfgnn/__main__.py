@@ -1,0 +1,3 @@
+from kgfgnn.cli import main
+
+raise SystemExit(main())

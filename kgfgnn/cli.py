@@ -1,0 +1,68 @@
+"""Command line: ``python -m kgfgnn {run-notebooks,build-book,predict}``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kgfgnn.paths import EXECUTED_DIR, REPO_ROOT, artefact_dir
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kgfgnn", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run-notebooks", help="execute the notebooks with papermill")
+    run.add_argument("--profile", default="quick", help="profile name or YAML path")
+    run.add_argument("--artefact-dir", type=Path, help="default: artefacts/<profile>")
+    run.add_argument("--executed-dir", type=Path, default=EXECUTED_DIR)
+    run.add_argument("--only", nargs="+", help="run only these notebooks (e.g. 01_simulation)")
+
+    book = sub.add_parser("build-book", help="build the HTML book into _build/html")
+    book.add_argument("--root", type=Path, default=REPO_ROOT)
+
+    pred = sub.add_parser("predict", help="predict N2O emissions for rows of a CSV file")
+    pred.add_argument("--model", type=Path, required=True, help="model file from 05_realworld")
+    pred.add_argument("--input", type=Path, required=True, help="CSV with fertilizer, carbon, "
+                      "n.input (and optionally group)")
+    pred.add_argument("--output", type=Path, required=True, help="CSV to write")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "run-notebooks":
+        from kgfgnn.runner import NotebookError, run_notebooks
+
+        profile_name = Path(args.profile).stem
+        target = args.artefact_dir or artefact_dir(profile_name)
+        try:
+            run_notebooks(args.profile, target, args.executed_dir, args.only)
+        except (NotebookError, ValueError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        return 0
+    if args.command == "build-book":
+        from kgfgnn.runner import build_book
+
+        import subprocess
+
+        try:
+            html = build_book(args.root)
+        except subprocess.CalledProcessError as err:
+            print(f"error: the book build failed (exit status {err.returncode})", file=sys.stderr)
+            return 1
+        print(f"book written to {html}")
+        return 0
+    if args.command == "predict":
+        from kgfgnn.predict import PredictionInputError, predict_csv
+
+        try:
+            n = predict_csv(args.model, args.input, args.output)
+        except (PredictionInputError, FileNotFoundError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(f"wrote {n} predictions to {args.output}")
+        return 0
+    return 1

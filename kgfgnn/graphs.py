@@ -1,0 +1,177 @@
+"""Knowledge-guided, multi-target multi-graph: one graph per GHG target over the same nodes.
+
+Every sample is a graph whose nodes are the selected variables; a node's feature is that
+sample's standardised value (the model adds a learned embedding per variable). Edges come in
+two types, kept apart: ``0`` knowledge (the contracted DSSAT process edges on the target's
+pathway) and ``1`` data (|Spearman rho| above a threshold between two variables that are
+both associated with the target at |rho| >= ``target_min_corr``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch_geometric.data import Data, InMemoryDataset
+
+from kgfgnn import TARGETS
+from kgfgnn.atomic import atomic_path, write_json
+from kgfgnn.knowledge import KNOWLEDGE_EDGES, contracted_edges, knowledge_graph
+
+KNOWLEDGE, DATA = 0, 1
+EDGE_TYPES = ("knowledge", "data")
+
+
+@dataclass
+class GraphSpec:
+    """Nodes shared by all targets and, per target, typed directed edges (by node name)."""
+
+    nodes: list[str]
+    edges: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+
+    def edge_index(self, target: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """``edge_index`` (2 x E, long) and ``edge_type`` (E,) of one target's graph."""
+        pos = {n: i for i, n in enumerate(self.nodes)}
+        rows = self.edges[target]
+        if not rows:
+            return torch.zeros((2, 0), dtype=torch.long), torch.zeros(0, dtype=torch.long)
+        src = [pos[u] for u, _, _ in rows]
+        dst = [pos[v] for _, v, _ in rows]
+        return (torch.tensor([src, dst], dtype=torch.long),
+                torch.tensor([t for _, _, t in rows], dtype=torch.long))
+
+    def counts(self) -> pd.DataFrame:
+        """Edge counts per target and edge type."""
+        return pd.DataFrame({
+            t: {name: sum(1 for *_, k in rows if k == code)
+                for code, name in enumerate(EDGE_TYPES)}
+            for t, rows in self.edges.items()
+        }).T.rename_axis("target")
+
+    def adjacency(self, target: str, edge_type: int | None = None) -> pd.DataFrame:
+        """Dense adjacency (rows: source, columns: destination)."""
+        adj = pd.DataFrame(0, index=self.nodes, columns=self.nodes)
+        for u, v, k in self.edges[target]:
+            if edge_type is None or k == edge_type:
+                adj.loc[u, v] = 1
+        return adj
+
+    def restricted(self, edge_types: tuple[int, ...] | None = None,
+                   shared: bool = False) -> GraphSpec:
+        """A copy keeping only some edge types, or one union graph shared by all targets."""
+        keep = set(edge_types) if edge_types is not None else {KNOWLEDGE, DATA}
+        edges = {t: [e for e in rows if e[2] in keep] for t, rows in self.edges.items()}
+        if shared:
+            union = sorted({e for rows in edges.values() for e in rows})
+            edges = {t: list(union) for t in edges}
+        return GraphSpec(list(self.nodes), edges)
+
+    def save(self, path: str | Path) -> None:
+        write_json({"nodes": self.nodes, "edges": self.edges}, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> GraphSpec:
+        raw = json.loads(Path(path).read_text())
+        return cls(raw["nodes"], {t: [tuple(e) for e in rows] for t, rows in raw["edges"].items()})
+
+
+def data_edges(features: pd.DataFrame, target: pd.Series, threshold: float,
+               target_min_corr: float = 0.1) -> list[tuple[str, str, int]]:
+    """Undirected correlation edges (both directions) among target-associated variables."""
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"corr_threshold={threshold}: must be between 0 and 1")
+    ranks = features.rank()
+    rho = ranks.corr().fillna(0.0)
+    rho_t = ranks.corrwith(target.rank()).fillna(0.0)
+    relevant = [c for c in features.columns if abs(rho_t[c]) >= target_min_corr]
+    out = []
+    for i, u in enumerate(relevant):
+        for v in relevant[i + 1:]:
+            if abs(rho.loc[u, v]) > threshold:
+                out += [(u, v, DATA), (v, u, DATA)]
+    return out
+
+
+def build_multigraph(features: pd.DataFrame, targets: pd.DataFrame, nodes: list[str],
+                     corr_threshold: float = 0.3, target_min_corr: float = 0.1,
+                     knowledge=KNOWLEDGE_EDGES, use_knowledge: bool = True,
+                     use_data: bool = True, universe: list[str] | None = None) -> GraphSpec:
+    """One graph per target over ``nodes`` (an empty graph for a target is an error).
+
+    Every variable the knowledge list names must be a column of ``features`` (or of
+    ``universe``, the variable space the knowledge list is checked against when some of its
+    variables are deliberately held as latent zero-valued columns).
+    """
+    missing = [n for n in nodes if n not in features.columns]
+    if missing:
+        raise ValueError(f"nodes {missing} are not columns of the feature table")
+    graph = knowledge_graph(knowledge, observed=list(universe or features.columns))
+    spec = GraphSpec(list(nodes))
+    for t in targets.columns:
+        rows: list[tuple[str, str, int]] = []
+        if use_knowledge:
+            rows += [(u, v, KNOWLEDGE) for u, v in contracted_edges(graph, nodes, t)]
+        if use_data:
+            rows += data_edges(features[nodes], targets[t], corr_threshold, target_min_corr)
+        if not rows:
+            raise ValueError(
+                f"the graph for target {t!r} has no edges (knowledge={use_knowledge}, "
+                f"data={use_data}, corr_threshold={corr_threshold}): lower the threshold or "
+                "select more features"
+            )
+        spec.edges[t] = sorted(set(rows))
+    return spec
+
+
+class GHGGraphDataset(InMemoryDataset):
+    """PyG dataset of per-sample multi-graphs, built once and cached under ``root``.
+
+    Each :class:`~torch_geometric.data.Data` has ``x`` (nodes x 1, standardised values),
+    ``node_id`` (nodes), ``y`` (1 x targets) and, per target ``t``, ``edge_index_t`` and
+    ``edge_type_t``. PyG's batching offsets every ``edge_index_*`` attribute.
+    """
+
+    def __init__(self, root: str | Path, values: np.ndarray | None = None,
+                 y: np.ndarray | None = None, spec: GraphSpec | None = None):
+        self._values, self._y, self._spec = values, y, spec
+        super().__init__(str(root))
+        self.load(self.processed_paths[0])
+
+    @property
+    def raw_file_names(self) -> list[str]:
+        return []
+
+    @property
+    def processed_file_names(self) -> list[str]:
+        return ["ghg_graphs.pt"]
+
+    def download(self) -> None:  # nothing to download: data come from the simulation
+        return None
+
+    def process(self) -> None:
+        if self._values is None or self._spec is None:
+            raise ValueError("GHGGraphDataset: no cache under root; pass values, y and spec "
+                             "to build it")
+        n_nodes = len(self._spec.nodes)
+        if self._values.shape[1] != n_nodes:
+            raise ValueError(f"values have {self._values.shape[1]} columns for {n_nodes} nodes")
+        topo = {t: self._spec.edge_index(t) for t in self._spec.edges}
+        node_id = torch.arange(n_nodes)
+        items = []
+        for i, row in enumerate(np.asarray(self._values, dtype=np.float32)):
+            attrs = {f"edge_index_{t}": ei for t, (ei, _) in topo.items()}
+            attrs |= {f"edge_type_{t}": et for t, (_, et) in topo.items()}
+            y = None if self._y is None else torch.tensor(self._y[i:i + 1], dtype=torch.float32)
+            items.append(Data(x=torch.from_numpy(row).unsqueeze(1), node_id=node_id, y=y,
+                              num_nodes=n_nodes, **attrs))
+        with atomic_path(self.processed_paths[0]) as tmp:
+            self.save(items, str(tmp))
+
+
+def ordered_targets(columns) -> list[str]:
+    """Target names in the package's canonical order."""
+    return [t for t in TARGETS if t in columns]

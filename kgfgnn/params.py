@@ -1,0 +1,135 @@
+"""Declared papermill parameters of every notebook, with their allowed ranges.
+
+The runner checks a profile against these specs before it starts any notebook, and each
+notebook checks its own parameters in its first cell, so a direct ``papermill -p`` call with a
+bad value fails with the same clear message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: its type, numeric range or allowed choices, and a one-line meaning."""
+
+    kind: type
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] | None = None
+    item_kind: type | None = None  # element type when kind is list
+
+    def check(self, notebook: str, name: str, value: Any) -> Any:
+        """Return ``value`` (coerced int→float where needed) or raise ValueError."""
+        where = f"parameter {name!r} of notebook {notebook!r}"
+        if self.kind is list:
+            if not isinstance(value, list | tuple):
+                raise ValueError(f"{where} = {value!r}: must be a list ({self.help})")
+            item = Param(self.item_kind or str, self.help, self.low, self.high, self.choices)
+            return [item.check(notebook, f"{name}[{i}]", v) for i, v in enumerate(value)]
+        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if self.kind is bool and not isinstance(value, bool):
+            raise ValueError(f"{where} = {value!r}: must be true or false")
+        if not isinstance(value, self.kind) or (self.kind is int and isinstance(value, bool)):
+            raise ValueError(
+                f"{where} = {value!r}: must be of type {self.kind.__name__} ({self.help})"
+            )
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{where} = {value!r}: allowed values are {list(self.choices)}")
+        if self.low is not None and value < self.low:
+            raise ValueError(f"{where} = {value!r}: must be >= {self.low} ({self.help})")
+        if self.high is not None and value > self.high:
+            raise ValueError(f"{where} = {value!r}: must be <= {self.high} ({self.help})")
+        return value
+
+
+_COMMON = {
+    "artefact_dir": Param(str, "folder where this profile's artefacts are read and written"),
+    "seed": Param(int, "seed threaded to every random step", 0, 2**31 - 1),
+}
+_LAYERS = ("gcn", "sage", "gat", "gin")
+
+NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
+    "01_simulation": {
+        **_COMMON,
+        "n_countries": Param(int, "number of countries simulated", 1, 47),
+        "countries": Param(list, "ISO2 codes to simulate; empty list = automatic choice",
+                           item_kind=str),
+        "sites_per_country": Param(int, "station x soil sites per country", 1, 10),
+        "crops_per_site": Param(int, "main crops simulated per site", 1, 4),
+        "blocks_per_crop": Param(int, "fertiliser-management blocks per site, crop and year",
+                                 1, 50),
+        "n_rates": Param(list, "N rates of each block's ladder, kg N/ha", 0, 400, item_kind=int),
+        "years": Param(int, "stochastic weather years per site", 1, 30),
+        "daily_window_days": Param(int, "days kept in the daily table after each application",
+                                   1, 180),
+        "workers": Param(int, "local worker processes; 0 = one per core", 0, 256),
+        "scheduler": Param(str, "Dask scheduler address; empty = local processes"),
+    },
+    "02_features": {
+        **_COMMON,
+        "latent_dim": Param(int, "autoencoder bottleneck width", 1, 64),
+        "hidden": Param(int, "autoencoder hidden width", 4, 1024),
+        "epochs": Param(int, "maximum training epochs", 1, 5000),
+        "patience": Param(int, "early-stopping patience, epochs", 1, 500),
+        "top_k": Param(int, "number of features the selector keeps", 2, 100),
+        "n_repeats": Param(int, "permutations per feature for the significance score", 1, 50),
+    },
+    "03_graphs": {
+        **_COMMON,
+        "corr_threshold": Param(float, "|Spearman rho| above which a data edge is drawn", 0, 1),
+        "sensitivity_cases": Param(int, "base simulations perturbed in the sensitivity check",
+                                   1, 200),
+        "workers": Param(int, "local worker processes; 0 = one per core", 0, 256),
+    },
+    "04_benchmark": {
+        **_COMMON,
+        "n_seeds": Param(int, "repetitions with different seeds", 1, 20),
+        "n_folds": Param(int, "folds of each cross-validation", 2, 20),
+        "layer": Param(str, "message-passing layer of KG-FGNN", choices=_LAYERS),
+        "hidden": Param(int, "GNN hidden width", 4, 512),
+        "epochs": Param(int, "maximum GNN training epochs", 1, 5000),
+        "patience": Param(int, "GNN early-stopping patience", 1, 500),
+        "search_iter": Param(int, "random-search candidates per baseline", 1, 100),
+        "max_samples": Param(int, "cap on simulated rows used (0 = all)", 0, 10**7),
+        "ablations": Param(bool, "also train the four ablations of KG-FGNN"),
+    },
+    "05_realworld": {
+        **_COMMON,
+        "n_seeds": Param(int, "repetitions with different seeds", 1, 20),
+        "n_folds": Param(int, "grouped folds (sites)", 2, 20),
+        "epochs": Param(int, "maximum GNN epochs (pretraining and training from scratch)",
+                        1, 5000),
+        "fine_tune_epochs": Param(int, "maximum fine-tuning epochs", 1, 5000),
+        "curve_sites": Param(list, "training-site counts of the learning curve", 2, 1000,
+                             item_kind=int),
+        "search_iter": Param(int, "random-search candidates per baseline", 1, 100),
+    },
+    "06_reproducibility": {**_COMMON},
+}
+
+
+def validate_parameters(notebook: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Check a notebook's parameters; return them validated. Unknown names are errors."""
+    if notebook not in NOTEBOOK_PARAMS:
+        raise ValueError(f"unknown notebook {notebook!r}: known are {sorted(NOTEBOOK_PARAMS)}")
+    spec = NOTEBOOK_PARAMS[notebook]
+    unknown = sorted(set(values) - set(spec))
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {unknown} for notebook {notebook!r}: allowed are {sorted(spec)}"
+        )
+    return {name: spec[name].check(notebook, name, v) for name, v in values.items()}
+
+
+def notebook_parameters(notebook: str, namespace: dict[str, Any]) -> dict[str, Any]:
+    """Collect and validate a notebook's parameters from its namespace (``globals()``)."""
+    spec = NOTEBOOK_PARAMS[notebook]
+    missing = [name for name in spec if name not in namespace]
+    if missing:
+        raise ValueError(f"notebook {notebook!r} does not define parameter(s) {missing}")
+    return validate_parameters(notebook, {name: namespace[name] for name in spec})

@@ -1,0 +1,195 @@
+"""The book's figures, one function per figure (matplotlib/seaborn; each returns the Figure)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import networkx as nx
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from kgfgnn.graphs import DATA, KNOWLEDGE, GraphSpec
+
+IPCC_EF = {"wet climate": 1.6, "dry climate": 0.5, "flooded rice": 0.4, "aggregate EF1": 1.0}
+
+
+def site_map(sites: pd.DataFrame):
+    """Simulated sites by latitude and longitude, coloured by climate zone."""
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    sns.scatterplot(data=sites, x="lon_deg", y="lat_deg", hue="zone", s=35, ax=ax)
+    ax.set(xlim=(-180, 180), ylim=(-60, 80), xlabel="longitude (deg)", ylabel="latitude (deg)",
+           title=f"{len(sites)} simulated sites in {sites.iso2.nunique()} countries")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def flux_by_country(seasonal: pd.DataFrame, column: str, label: str):
+    """Distribution of one seasonal flux per country (log axis)."""
+    order = seasonal.groupby("iso2")[column].median().sort_values().index
+    fig, ax = plt.subplots(figsize=(12, 4))
+    data = seasonal.assign(value=seasonal[column].clip(lower=1e-4))
+    sns.boxplot(data=data, x="iso2", y="value", order=order, ax=ax, fliersize=1.5, color="C0")
+    ax.set(yscale="log", xlabel="country", ylabel=label)
+    ax.tick_params(axis="x", rotation=90, labelsize=7)
+    return fig
+
+
+def n_response(seasonal: pd.DataFrame):
+    """Mean seasonal N2O-N against N rate, per crop (±1 standard error)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sns.lineplot(data=seasonal, x="n_rate_kg_ha", y="n2o_kg_n_ha", hue="crop", marker="o",
+                 errorbar="se", ax=ax)
+    ax.set(xlabel="N applied (kg N/ha)", ylabel="N2O-N (kg N/ha/season)")
+    return fig
+
+
+def emission_factors(ef: pd.DataFrame):
+    """Simulated EF distributions per IPCC class with the IPCC 2019 Tier 1 values."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    classes = [c for c in ("wet climate", "dry climate", "flooded rice") if c in set(ef.ipcc_class)]
+    sns.boxplot(data=ef, x="ipcc_class", y="ef_pct", order=classes, ax=ax, fliersize=2)
+    for i, c in enumerate(classes):
+        ax.plot([i - 0.4, i + 0.4], [IPCC_EF[c]] * 2, color="red", lw=2,
+                label="IPCC 2019 Tier 1" if i == 0 else None)
+    ax.set(xlabel="", ylabel="EF = (N2O-N − control) / N applied (%)", yscale="symlog")
+    ax.legend()
+    return fig
+
+
+def methane_by_water(seasonal: pd.DataFrame):
+    """Seasonal CH4-C of flooded rice against upland crops."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    data = seasonal.assign(regime=np.where(seasonal.flooded, "flooded rice", "upland"))
+    sns.stripplot(data=data, x="regime", y="ch4_kg_c_ha", hue="regime", alpha=0.5, ax=ax,
+                  legend=False)
+    ax.set(xlabel="", ylabel="CH4-C (kg C/ha/season)")
+    return fig
+
+
+def respiration(seasonal: pd.DataFrame):
+    """Seasonal soil CO2-C against mean soil temperature and topsoil organic C."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sns.scatterplot(data=seasonal, x="soil_temp_mean_0_15_c", y="co2_kg_c_ha",
+                    hue="soil_oc_pct", palette="viridis", s=12, ax=ax)
+    ax.set(xlabel="mean soil temperature 0-15 cm (°C)", ylabel="CO2-C (kg C/ha/season)")
+    return fig
+
+
+def n_balance(seasonal: pd.DataFrame):
+    """Mean seasonal N budget terms per N rate."""
+    cols = {"n_rate_kg_ha": "applied", "n_mineralised_kg_ha": "net mineralisation",
+            "n_uptake_kg_ha": "crop uptake", "no3_leached_kg_n_ha": "NO3 leached",
+            "n_gas_losses_kg_ha": "gaseous losses"}
+    means = seasonal.groupby("n_rate_kg_ha")[list(cols)].mean().rename(columns=cols)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    means.plot.bar(ax=ax)
+    ax.set(xlabel="N rate (kg N/ha)", ylabel="kg N/ha/season")
+    return fig
+
+
+def training_curves(history: pd.DataFrame, title: str = ""):
+    """Training and validation loss per epoch."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(history.epoch, history.train_mse, label="train")
+    ax.plot(history.epoch, history.val_mse, label="validation")
+    ax.set(xlabel="epoch", ylabel="MSE (standardised)", yscale="log", title=title)
+    ax.legend()
+    return fig
+
+
+def ranking_bars(scores: pd.Series, selected: list[str]):
+    """Autoencoder significance per variable; selected ones highlighted."""
+    s = scores.sort_values()
+    fig, ax = plt.subplots(figsize=(6, max(4, 0.18 * len(s))))
+    ax.barh(s.index, s.values, color=["C1" if n in selected else "C0" for n in s.index])
+    ax.set(xlabel="increase of validation reconstruction MSE when permuted",
+           title="autoencoder significance (orange: selected)")
+    ax.tick_params(axis="y", labelsize=7)
+    return fig
+
+
+def heatmap(frame: pd.DataFrame, title: str, cmap: str = "vlag", center: float | None = 0,
+            annot: bool = False):
+    """A labelled heatmap."""
+    fig, ax = plt.subplots(figsize=(max(5, 0.35 * frame.shape[1] + 2),
+                                    max(4, 0.3 * frame.shape[0] + 1)))
+    sns.heatmap(frame, cmap=cmap, center=center, annot=annot, fmt=".2f", ax=ax,
+                cbar_kws={"shrink": 0.6}, annot_kws={"size": 6})
+    ax.set_title(title)
+    ax.tick_params(labelsize=7)
+    return fig
+
+
+def graph_drawing(spec: GraphSpec, target: str):
+    """One target's graph: knowledge edges solid, data edges dashed."""
+    g = nx.DiGraph()
+    g.add_nodes_from(spec.nodes)
+    for u, v, k in spec.edges[target]:
+        g.add_edge(u, v, kind=k)
+    pos = nx.circular_layout(g)
+    fig, ax = plt.subplots(figsize=(8, 8))
+    nx.draw_networkx_nodes(g, pos, node_size=250, node_color="#9ecae1", ax=ax)
+    nx.draw_networkx_labels(g, pos, font_size=7, ax=ax)
+    for kind, style, color in ((KNOWLEDGE, "solid", "C3"), (DATA, "dashed", "grey")):
+        edges = [(u, v) for u, v, d in g.edges(data=True) if d["kind"] == kind]
+        nx.draw_networkx_edges(g, pos, edgelist=edges, style=style, edge_color=color,
+                               arrows=kind == KNOWLEDGE, arrowsize=10, ax=ax,
+                               alpha=0.9 if kind == KNOWLEDGE else 0.35)
+    ax.set_title(f"{target.upper()} graph — red: knowledge (DSSAT process), grey dashed: data")
+    ax.axis("off")
+    return fig
+
+
+def parity(frame: pd.DataFrame, truth: str, pred: str, hue: str | None = None,
+           title: str = "", log: bool = True):
+    """Predicted against simulated/measured values with the 1:1 line."""
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    sns.scatterplot(data=frame, x=truth, y=pred, hue=hue, s=10, alpha=0.6, ax=ax, legend=False)
+    lo = max(min(frame[truth].min(), frame[pred].min()), 1e-3 if log else -np.inf)
+    hi = max(frame[truth].max(), frame[pred].max())
+    ax.plot([lo, hi], [lo, hi], color="black", lw=1)
+    if log:
+        ax.set(xscale="symlog", yscale="symlog")
+    ax.set(title=title, xlabel="observed", ylabel="predicted")
+    return fig
+
+
+def residuals_by_group(frame: pd.DataFrame, group: str, residual: str, title: str = ""):
+    """Residual distribution per group (e.g. country)."""
+    order = frame.groupby(group)[residual].median().sort_values().index
+    fig, ax = plt.subplots(figsize=(12, 3.5))
+    sns.boxplot(data=frame, x=group, y=residual, order=order, ax=ax, fliersize=1, color="C2")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.tick_params(axis="x", rotation=90, labelsize=7)
+    ax.set(title=title, xlabel=group, ylabel="signed-log residual")
+    return fig
+
+
+def metric_bars(summary: pd.DataFrame, metric: str, hue: str, x: str = "model",
+                title: str = ""):
+    """Mean of a metric with its standard deviation as error bars."""
+    fig, ax = plt.subplots(figsize=(10, 4))
+    sns.barplot(data=summary, x=x, y=f"{metric}_mean", hue=hue, ax=ax)
+    ax.tick_params(axis="x", rotation=45)
+    ax.set(title=title, ylabel=f"{metric} (mean over seeds × folds)", xlabel="")
+    return fig
+
+
+def learning_curve(results: pd.DataFrame, metric: str = "rmse"):
+    """Error against the number of real training sites, per approach."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    sns.lineplot(data=results, x="n_sites", y=metric, hue="approach", marker="o",
+                 errorbar="se", ax=ax)
+    ax.set(xscale="log", xlabel="real training sites", ylabel=f"{metric} (g N2O-N/ha/day)")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def timings(seconds: dict[str, float]):
+    """Run time per notebook."""
+    s = pd.Series(seconds).sort_index()
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.barh(s.index, s.values)
+    ax.set(xlabel="seconds")
+    return fig

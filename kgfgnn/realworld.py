@@ -1,0 +1,98 @@
+"""Real measured N2O (Carey 2007 compilation) in the simulation's variable space, and the four
+ways of predicting it that the study compares.
+
+Mapping (documented in the book):
+
+- ``n.input`` (kg N/ha/yr) -> ``n_rate_kg_ha`` (one season a year assumed);
+- ``carbon`` (soil organic C, %) -> ``soil_oc_pct`` (topsoil organic C, %);
+- ``fertilizer`` code -> the four N-form shares ``n_*_frac`` (:data:`FERTILISER_CODES`);
+  ``unknown`` gets the mean composition of the six simulated fertiliser types;
+- ``emission`` (mean flux, g N2O-N/ha/day) <-> the simulation's seasonal N2O-N divided by
+  the simulated season length: ``1000 * n2o_kg_n_ha / season_days``.
+
+The other variables of the N2O pathway (soil NH4 and NO3, mineralisation, WFPS, ...) are
+not recorded by the real data; they stay in the graph as *latent* nodes whose value is
+always 0 (only their learned embedding carries information), so messages still flow along
+the process chain n rate -> NH4 -> nitrification -> NO3 -> denitrification.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kgfgnn.knowledge import KNOWLEDGE_EDGES, knowledge_graph
+from kgfgnn.paths import shared_file
+from kgfgnn.variables import N_FORM_COLUMNS, N_FORMS, n_form_fractions
+
+REAL_FILE = "real/carey2007_n2o_fertiliser.csv"
+REQUIRED_COLUMNS = ("fertilizer", "carbon", "n.input")
+OBSERVED = ("n_rate_kg_ha", "soil_oc_pct", *N_FORM_COLUMNS)
+TARGET = "n2o_flux_g_n_ha_day"
+
+# Carey (2007) fertiliser codes -> shares of N by chemical form
+FERTILISER_CODES: dict[str, dict[str, float]] = {
+    "AN": {"nh4": 0.5, "no3": 0.5},           # ammonium nitrate
+    "U": {"urea": 1.0},                        # urea
+    "A": {"nh4": 1.0},                         # ammonium-based
+    "N": {"no3": 1.0},                         # nitrate-based
+    "M": {"organic": 1.0},                     # manure
+    "AM": {"nh4": 0.5, "organic": 0.5},        # ammonium + manure
+    "UM": {"urea": 0.5, "organic": 0.5},       # urea + manure
+    "UA": {"urea": 0.5, "nh4": 0.5},           # urea + ammonium
+    "UAN": {"urea": 0.5, "nh4": 0.25, "no3": 0.25},
+    "unknown": {form: float(np.mean([mix.get(form, 0.0) for mix in N_FORMS.values()]))
+                for form in ("urea", "nh4", "no3", "organic")},
+}
+
+
+def latent_pathway_nodes(target: str = "n2o") -> list[str]:
+    """Variables and processes on the knowledge pathway to ``target`` not in the real data."""
+    import networkx as nx
+
+    graph = knowledge_graph(KNOWLEDGE_EDGES)
+    upstream = nx.ancestors(graph, target)
+    # keep only nodes that lie on a path from an observed variable to the target
+    reachable = set()
+    for node in OBSERVED:
+        if node in graph:
+            reachable |= nx.descendants(graph, node)
+    return sorted((upstream & reachable) - set(OBSERVED))
+
+
+def map_real(frame: pd.DataFrame) -> pd.DataFrame:
+    """Observed features of real rows in the simulation's variable space."""
+    shares = pd.DataFrame(
+        [{f"n_{form}_frac": FERTILISER_CODES[code].get(form, 0.0)
+          for form in ("urea", "nh4", "no3", "organic")} for code in frame["fertilizer"]],
+        index=frame.index)
+    shares = shares.mul((frame["n.input"].to_numpy(dtype=float) > 0).astype(float), axis=0)
+    return pd.concat([frame["n.input"].astype(float).rename("n_rate_kg_ha"),
+                      frame["carbon"].astype(float).rename("soil_oc_pct"),
+                      shares[list(N_FORM_COLUMNS)]], axis=1)
+
+
+def load_real() -> pd.DataFrame:
+    """The measured data set with mapped features, the target and the site group."""
+    raw = pd.read_csv(shared_file(REAL_FILE), keep_default_na=False, na_values=[""])
+    out = map_real(raw)
+    out[TARGET] = raw["emission"].astype(float)
+    out["group"] = raw["group"].astype(str)
+    out["fertilizer"] = raw["fertilizer"].astype(str)
+    return out
+
+
+def simulated_observables(seasonal: pd.DataFrame) -> pd.DataFrame:
+    """Simulated seasons in the same observed space, with the daily mean N2O flux target."""
+    frame = pd.concat([
+        seasonal[["n_rate_kg_ha"]].astype(float),
+        seasonal[["soil_oc_pct"]].astype(float),
+        n_form_fractions(seasonal["fertiliser"], seasonal["n_rate_kg_ha"]),
+    ], axis=1)
+    frame[TARGET] = 1000 * seasonal["n2o_kg_n_ha"] / seasonal["season_days"].clip(lower=1)
+    return frame
+
+
+def with_latent(features: pd.DataFrame, latent: list[str]) -> pd.DataFrame:
+    """Add the latent pathway nodes as constant-zero columns."""
+    return features.assign(**{name: 0.0 for name in latent})

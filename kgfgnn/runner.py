@@ -1,0 +1,79 @@
+"""Execute the study's notebooks in order with papermill and record how long each took."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import papermill as pm
+
+from kgfgnn.atomic import atomic_path, write_json
+from kgfgnn.paths import EXECUTED_DIR, NOTEBOOKS_DIR, REPO_ROOT
+from kgfgnn.profiles import load_profile, profile_path
+
+
+class NotebookError(RuntimeError):
+    """A notebook raised; the message names the notebook and the failing cell."""
+
+
+def run_notebooks(
+    profile: str,
+    artefact_dir: Path,
+    executed_dir: Path = EXECUTED_DIR,
+    only: list[str] | None = None,
+    log=print,
+) -> dict[str, float]:
+    """Run every notebook (or ``only`` those) of ``profile``; return seconds per notebook.
+
+    Executed copies land in ``executed_dir`` only when the notebook finished; a failure leaves
+    the previous copy (if any) in place and raises :class:`NotebookError`.
+    """
+    params = load_profile(profile, artefact_dir)
+    names = [n for n in params if only is None or n in only]
+    if only:
+        missing = sorted(set(only) - set(params))
+        if missing:
+            raise ValueError(f"only={missing}: unknown notebook(s); known are {list(params)}")
+    artefact_dir.mkdir(parents=True, exist_ok=True)
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    timings_file = artefact_dir / "timings.json"
+    timings = json.loads(timings_file.read_text()) if timings_file.is_file() else {}
+    timings["profile"] = profile_path(profile).stem
+    for i, name in enumerate(names, 1):
+        source = NOTEBOOKS_DIR / f"{name}.ipynb"
+        target = executed_dir / f"{name}.ipynb"
+        log(f"[{i}/{len(names)}] {name} ...", flush=True)
+        start = time.perf_counter()
+        with atomic_path(target) as tmp:
+            try:
+                pm.execute_notebook(
+                    str(source), str(tmp), parameters=params[name], kernel_name="python3",
+                    cwd=str(REPO_ROOT), progress_bar=False, language="python",
+                )
+            except pm.PapermillExecutionError as err:
+                raise NotebookError(
+                    f"notebook {name} failed in cell {err.cell_index} "
+                    f"(execution count {err.exec_count}): {err.ename}: {err.evalue}"
+                ) from None
+        seconds = time.perf_counter() - start
+        timings.setdefault("seconds", {})[name] = round(seconds, 1)
+        write_json(timings, timings_file)
+        log(f"[{i}/{len(names)}] {name} done in {seconds:.1f} s", flush=True)
+    return timings.get("seconds", {})
+
+
+def build_book(source_root: Path = REPO_ROOT, output: Path | None = None) -> Path:
+    """Build the HTML book with Sphinx warnings as errors; return the ``html`` folder."""
+    import subprocess
+
+    output = output or source_root
+    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
+           str(source_root), "--warningiserror", "--path-output", str(output)]
+    html = output / "_build" / "html"
+    if html.exists():
+        shutil.rmtree(html)
+    subprocess.run(cmd, check=True)
+    return html

@@ -1,0 +1,99 @@
+"""Parsers for DSSAT-CSM 4.8 text output files (read by header name, never by position)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+
+class DSSATOutputError(ValueError):
+    """An output file did not have the expected table layout."""
+
+
+def _table(text: str, marker: str, name: str) -> tuple[list[str], list[list[str]]]:
+    lines = text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.startswith(marker)), None)
+    if start is None:
+        raise DSSATOutputError(f"{name}: no header line starting with {marker!r}")
+    header = lines[start][1:].split()
+    rows = []
+    for ln in lines[start + 1:]:
+        if not ln.strip():
+            if rows:
+                break
+            continue
+        if ln.startswith(("*", "@", "!")):
+            break
+        values = ln.split()
+        if len(values) != len(header):
+            raise DSSATOutputError(
+                f"{name}: row has {len(values)} values for {len(header)} columns: {ln[:80]!r}"
+            )
+        rows.append(values)
+    if not rows:
+        raise DSSATOutputError(f"{name}: header found but no data rows")
+    return header, rows
+
+
+def _fixed_width_table(text: str, marker: str, name: str) -> tuple[list[str], list[list[str]]]:
+    """Rows cut at the right edge of each header name (DSSAT right-aligns its numbers, and
+    wide numbers can touch their neighbours, so splitting on blanks is not safe)."""
+    lines = text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.startswith(marker)), None)
+    if start is None:
+        raise DSSATOutputError(f"{name}: no header line starting with {marker!r}")
+    spans = [m.span() for m in re.finditer(r"\S+", lines[start])]
+    header = [lines[start][a:b].lstrip("@") for a, b in spans]
+    edges = [0] + [b for _, b in spans]
+    rows = []
+    for ln in lines[start + 1:]:
+        if not ln.strip():
+            if rows:
+                break
+            continue
+        if ln.startswith(("*", "@", "!")):
+            break
+        values = [ln[edges[k]:edges[k + 1]].strip() for k in range(len(spans))]
+        if len(ln.rstrip()) > edges[-1] or any(not v for v in values):
+            raise DSSATOutputError(f"{name}: row does not fit the header layout: {ln[:80]!r}")
+        rows.append(values)
+    if not rows:
+        raise DSSATOutputError(f"{name}: header found but no data rows")
+    return header, rows
+
+
+def parse_daily(text: str, name: str = "daily output") -> pd.DataFrame:
+    """A daily table (``@YEAR DOY DAS ...``) as numbers, indexed by date."""
+    header, rows = _fixed_width_table(text, "@YEAR", name)
+    frame = pd.DataFrame(rows, columns=header).apply(pd.to_numeric, errors="coerce")
+    frame.index = pd.to_datetime(
+        frame["YEAR"].astype(int).astype(str) + frame["DOY"].astype(int).astype(str).str.zfill(3),
+        format="%Y%j",
+    )
+    return frame[~frame.index.duplicated(keep="last")]
+
+
+def parse_summary(text: str) -> dict[str, float | str]:
+    """The single data row of ``Summary.OUT`` as a dict; ``-99`` becomes NaN."""
+    header, rows = _table(text, "@   RUNNO", "Summary")
+    out: dict[str, float | str] = {}
+    for key, value in zip(header, rows[-1], strict=True):
+        try:
+            number = float(value)
+            out[key] = float("nan") if number == -99 else number
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def parse_n_balance(text: str) -> dict[str, float]:
+    """The seasonal row of ``SoilNBalSum.OUT`` (CENTURY N balance)."""
+    header, rows = _table(text, "@Run", "SoilNBalSum")
+    out = {}
+    for key, value in zip(header, rows[-1], strict=True):
+        try:
+            out[key] = float(value)
+        except ValueError:
+            continue
+    return out

@@ -1,0 +1,293 @@
+"""Run one DSSAT-CSM season for a :class:`Scenario` and reduce its outputs to table rows."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kgfgnn.simulate import dssat_api as api
+from kgfgnn.simulate.design import (
+    FERTILISERS,
+    FLOODED_PLACEMENTS,
+    MANURE_N_PCT_DM,
+    PLACEMENTS,
+    RESIDUE_N_PCT,
+    SPLIT_DAYS,
+    Scenario,
+    Site,
+)
+from kgfgnn.simulate.outputs import (
+    DSSATOutputError,
+    parse_daily,
+    parse_n_balance,
+    parse_summary,
+)
+from kgfgnn.simulate.soils import SoilSpec, to_dssat
+
+DAYS_BEFORE_PLANTING = 30
+WEATHER_DAYS_AFTER_PLANTING = 400
+TOP_LAYERS = ("1", "2")  # DSSAT output layers 0-5 and 5-15 cm
+TOP_WEIGHTS = np.array([5.0, 10.0]) / 15.0
+
+_RUNNER: api.DSSAT | None = None
+
+
+def _runner() -> api.DSSAT:
+    """One DSSAT run folder per process, created on first use."""
+    global _RUNNER
+    if _RUNNER is None:
+        path = Path(tempfile.gettempdir()) / f"kgfgnn-dssat-{os.getpid()}"
+        with contextlib.redirect_stdout(io.StringIO()):
+            _RUNNER = api.DSSAT(str(path))
+    return _RUNNER
+
+
+def _crop(name: str, cultivar: str):
+    cls = {"maize": api.crop.Maize, "wheat": api.crop.Wheat, "rice": api.crop.Rice,
+           "soybean": api.crop.Soybean}[name]
+    return cls(cultivar)
+
+
+def application_dates(s: Scenario) -> list[date]:
+    """Dates of the mineral or organic N applications of a scenario (none at 0 kg N/ha)."""
+    if s.n_rate_kg_ha <= 0:
+        return []
+    return [s.planting + timedelta(days=d) for d in SPLIT_DAYS[s.splits]]
+
+
+def _management(s: Scenario) -> dict:
+    f = api.filex
+    dates = application_dates(s)
+    share = s.n_rate_kg_ha / max(len(dates), 1)
+    kwargs: dict = {}
+    residues = []
+    if s.residue_kg_ha > 0:
+        residues.append(f.ResidueEvent(
+            rdate=s.planting - timedelta(days=14), rcod="RE201", ramt=s.residue_kg_ha,
+            resn=RESIDUE_N_PCT, resp=0.0, resk=0.0, rinp=100.0 if s.tillage else 0.0,
+            rdep=15.0 if s.tillage else 0.0, rmet="AP001"))
+    if s.fertiliser == "manure":
+        residues += [f.ResidueEvent(rdate=d, rcod=FERTILISERS["manure"],
+                                    ramt=share / (MANURE_N_PCT_DM / 100), resn=MANURE_N_PCT_DM,
+                                    resp=0.0, resk=0.0,
+                                    rinp=0.0 if s.placement_depth_cm == 0 else 100.0,
+                                    rdep=float(s.placement_depth_cm), rmet="AP001")
+                     for d in dates]
+    elif dates:
+        codes = FLOODED_PLACEMENTS if s.flooded else PLACEMENTS
+        kwargs["fertilizer"] = f.Fertilizer(table=[
+            f.FertilizerEvent(fdate=d, fmcd=FERTILISERS[s.fertiliser],
+                              facd=codes[s.placement_depth_cm],
+                              fdep=float(s.placement_depth_cm), famn=share)
+            for d in dates])
+    if residues:
+        kwargs["residue"] = f.Residue(table=residues)
+    if s.tillage or s.flooded:
+        kwargs["tillage"] = f.Tillage(table=[f.TillageEvent(
+            tdate=s.planting - timedelta(days=7), timpl="TI003", tdep=20.0)])
+    if s.flooded:  # puddled, bunded, continuously flooded paddy
+        kwargs["irrigation"] = f.Irrigation(table=[
+            f.IrrigationEvent(idate=s.planting - timedelta(days=2), irval=0.0, irop="IR010"),
+            f.IrrigationEvent(idate=s.planting - timedelta(days=2), irval=100.0, irop="IR009"),
+            f.IrrigationEvent(idate=s.planting - timedelta(days=2), irval=2.0, irop="IR008"),
+            f.IrrigationEvent(idate=s.planting - timedelta(days=1), irval=50.0, irop="IR011"),
+        ])
+    return kwargs
+
+
+def _planting(s: Scenario):
+    f = api.filex
+    if s.crop == "rice":
+        return f.Planting(pdate=s.planting, ppop=25, ppoe=25, plrs=20, plme="T", plds="R",
+                          pldp=2, page=25, penv=25, plph=3)
+    population = {"maize": 7.0, "wheat": 250.0, "soybean": 30.0}[s.crop]
+    spacing = {"maize": 75.0, "wheat": 18.0, "soybean": 50.0}[s.crop]
+    return f.Planting(pdate=s.planting, ppop=population, ppoe=population, plrs=spacing,
+                      plme="S", plds="R", pldp=5 if s.crop != "wheat" else 3)
+
+
+def _controls(s: Scenario):
+    f = api.filex
+    irrig = "R" if s.flooded else ("A" if s.irrigated else "N")
+    return f.SimulationControls(
+        general=f.SCGeneral(sdate=s.planting - timedelta(days=DAYS_BEFORE_PLANTING)),
+        options=f.SCOptions(water="Y", nitro="Y", symbi="Y" if s.crop == "soybean" else "N",
+                            till="Y"),
+        methods=f.SCMethods(mesom="P"),
+        management=f.SCManagement(plant="R", irrig=irrig, ferti="R", resid="R", harvs="M"),
+        outputs=f.SCOutputs(waout="Y", niout="Y", caout="Y", grout="Y", vbose="Y"),
+    )
+
+
+def _failure_reason(dssat: api.DSSAT) -> str:
+    """The first lines of DSSAT's ERROR.OUT (or WARNING.OUT, or its console output)."""
+    for name in ("ERROR.OUT", "WARNING.OUT"):
+        path = Path(dssat.run_path) / name
+        if path.is_file():
+            lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines()
+                     if ln.strip() and not ln.startswith("*")]
+            if lines:
+                return " | ".join(lines[:4])[:300]
+    console = [ln.strip() for ln in (getattr(dssat, "stdout", "") or "").splitlines()
+               if ln.strip()]
+    if console:
+        return " | ".join(console[-3:])[:300]
+    return "DSSAT-CSM terminated abnormally without an error message (no ERROR.OUT)"
+
+
+def run_season(s: Scenario, site: Site, soil: SoilSpec, weather: pd.DataFrame,
+               daily_window_days: int) -> tuple[dict, pd.DataFrame | None]:
+    """Simulate one scenario; return its seasonal row and its daily fertilisation-window rows."""
+    dssat = _runner()
+    station = api.WeatherStation(
+        table=weather, lat=site.station_lat, long=site.station_lon,
+        elev=site.station_elev_m, insi="KGFG",
+        tav=float((weather.tmax + weather.tmin).mean() / 2),
+        amp=float(weather.assign(m=pd.to_datetime(weather.date).dt.month)
+                  .groupby("m")[["tmax", "tmin"]].mean().mean(axis=1).agg(np.ptp)))
+    field = api.filex.Field(id_field="KGFG0001", wsta=station, flsa=0, flob=0, fldt="DR000",
+                            fldd=0, flds=0, id_soil=to_dssat(soil, "KGFG000001"))
+    row = {**s.as_row(), "status": "ok", "failure_reason": ""}
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            dssat.run_treatment(field=field, cultivar=_crop(s.crop, s.cultivar),
+                                planting=_planting(s),
+                                simulation_controls=_controls(s), verbose=False,
+                                **_management(s))
+    except (RuntimeError, OSError):  # DSSATTools raises these when the binary fails
+        row.update(status="model_error", failure_reason=_failure_reason(dssat))
+        return row, None
+    files = dssat.output_files
+    try:
+        summary = parse_summary(files["Summary"])
+        row.update(_seasonal_outputs(summary, files, soil))
+        window = _daily_window(s, files, soil, weather, daily_window_days)
+    except (DSSATOutputError, KeyError) as err:
+        row.update(status="model_error", failure_reason=f"unreadable output: {err}"[:300])
+        return row, None
+    if not np.isfinite(summary.get("MDAT", np.nan)) or summary.get("HWAM", 0) <= 0:
+        row.update(status="crop_failure",
+                   failure_reason=f"no harvestable yield (MDAT={summary.get('MDAT')}, "
+                                  f"HWAM={summary.get('HWAM')})")
+    return row, window
+
+
+def _top_mean(frame: pd.DataFrame, prefix: str) -> pd.Series:
+    cols = [f"{prefix}{k}D" for k in TOP_LAYERS]
+    return (frame[cols] * TOP_WEIGHTS).sum(axis=1)
+
+
+def _top_sat(soil: SoilSpec) -> np.ndarray:
+    """Saturation of the soil layers holding 2.5 cm and 10 cm (DSSAT output layers 1, 2)."""
+    idx = np.searchsorted(soil.layers["depth_cm"].to_numpy(), [2.5, 10.0])
+    idx = np.minimum(idx, len(soil.layers) - 1)
+    return soil.layers["sat"].to_numpy()[idx]
+
+
+def _wfps(water: pd.DataFrame, soil: SoilSpec) -> pd.Series:
+    """Water-filled pore space of 0-15 cm (SW/SAT as in DSSAT's N2O routine), at most 1."""
+    sat = _top_sat(soil)
+    ratio = sum(w * water[f"SW{k}D"] / s for k, w, s in zip(TOP_LAYERS, TOP_WEIGHTS, sat,
+                                                              strict=True))
+    return ratio.clip(upper=1.0)
+
+
+def _seasonal_outputs(summary: dict, files: dict[str, str], soil: SoilSpec) -> dict:
+    n2o = parse_daily(files["N2O"], "N2O")
+    ghg = parse_daily(files["GHG"], "GHG")
+    water = parse_daily(files["SoilWat"], "SoilWat")
+    temp = parse_daily(files["SoilTemp"], "SoilTemp")
+    nitrogen = parse_daily(files["SoilNi"], "SoilNi")
+    somc = parse_daily(files["SOMLITC"], "SOMLITC")
+    balance = parse_n_balance(files["SoilNBalSum"])
+    season_days = max(len(n2o), 1)
+    last = n2o.iloc[-1]
+    return {
+        "season_days": season_days,
+        "maturity_das": _das(summary, "MDAT"),
+        "yield_kg_ha": summary.get("HWAM", np.nan),
+        "biomass_kg_ha": summary.get("CWAM", np.nan),
+        "n_uptake_kg_ha": summary.get("NUCM", np.nan),
+        "n_applied_mineral_kg_ha": summary.get("NICM", np.nan),
+        "no3_leached_kg_n_ha": summary.get("NLCM", np.nan),
+        "inorganic_n_maturity_kg_ha": summary.get("NIAM", np.nan),
+        "n_mineralised_kg_ha": summary.get("NMINC", np.nan),
+        "irrigation_mm": summary.get("IRCM", np.nan),
+        "precip_mm": summary.get("PRCM", summary.get("PRCP", np.nan)),
+        "et_mm": summary.get("ETCM", np.nan),
+        "drainage_mm": summary.get("DRCM", np.nan),
+        "runoff_mm": summary.get("ROCM", np.nan),
+        "t_max_mean_c": summary.get("TMAXA", np.nan),
+        "t_min_mean_c": summary.get("TMINA", np.nan),
+        "srad_mean_mj_m2": summary.get("SRADA", np.nan),
+        "n2o_kg_n_ha": summary.get("N2OEM", np.nan),
+        "co2_kg_c_ha": summary.get("CO2EM", np.nan),
+        "ch4_kg_c_ha": summary.get("CH4EM", np.nan),
+        "n2_kg_n_ha": float(last["N2EC"]),
+        "no_kg_n_ha": float(last["NOEC"]),
+        "denitrification_kg_n_ha": float(last["NDNC"]),
+        "nitrification_kg_n_ha": float(last["NITC"]),
+        "n2o_from_denitrification_kg_n_ha": float(last["N2ODC"]),
+        "n2o_from_nitrification_kg_n_ha": float(last["N2ONC"]),
+        "n2o_daily_max_g_n_ha": float(n2o["N2OGED"].max()),
+        "co2_daily_max_g_c_ha": float(ghg["CO2GED"].max()),
+        "wfps_mean_0_15": float(_wfps(water, soil).mean()),
+        "soil_water_mean_0_15": float(_top_mean(water, "SW").mean()),
+        "soil_temp_mean_0_15_c": float(_top_mean(temp, "TS").mean()),
+        "no3_mean_0_15_ppm": float(_top_mean(nitrogen, "NI").mean()),
+        "nh4_mean_0_15_ppm": float(_top_mean(nitrogen, "NH").mean()),
+        "inorganic_n_mean_kg_ha": float(nitrogen["NIAD"].mean()),
+        "soc_initial_kg_ha": float(somc["SOCD"].iloc[0]),
+        "soc_change_kg_ha": float(somc["SOCD"].iloc[-1] - somc["SOCD"].iloc[0]),
+        "n_gas_losses_kg_ha": balance.get("NGasC", np.nan),
+        "n_balance_inorganic_kg_ha": balance.get("InNBal", np.nan),
+        "n_balance_organic_kg_ha": balance.get("OrgNBal", np.nan),
+        "n_balance_overall_kg_ha": balance.get("SNBAL", np.nan),
+    }
+
+
+def _das(summary: dict, key: str) -> float:
+    """Days from planting to a YYYYDDD date of the summary."""
+    value, planted = summary.get(key), summary.get("PDAT")
+    if not (np.isfinite(value) and np.isfinite(planted)):
+        return float("nan")
+    to_date = lambda v: pd.to_datetime(str(int(v)), format="%Y%j")  # noqa: E731
+    return float((to_date(value) - to_date(planted)).days)
+
+
+def _daily_window(s: Scenario, files: dict[str, str], soil: SoilSpec, weather: pd.DataFrame,
+                  days: int) -> pd.DataFrame:
+    """Daily states and fluxes from each application date (planting for 0-N) for ``days``."""
+    n2o = parse_daily(files["N2O"], "N2O")
+    ghg = parse_daily(files["GHG"], "GHG")
+    water = parse_daily(files["SoilWat"], "SoilWat")
+    temp = parse_daily(files["SoilTemp"], "SoilTemp")
+    nitrogen = parse_daily(files["SoilNi"], "SoilNi")
+    wx = weather.set_index(pd.to_datetime(weather["date"]))
+    daily = pd.DataFrame({
+        "das": n2o["DAS"],
+        "n2o_g_n_ha": n2o["N2OGED"], "n2_g_n_ha": n2o["N2GED"], "no_g_n_ha": n2o["NOGED"],
+        "nitrification_g_n_ha": n2o["NITRD"], "denitrification_g_n_ha": n2o["NDND"],
+        "co2_g_c_ha": ghg["CO2GED"], "ch4_g_c_ha": ghg["CH4GED"],
+        "wfps_0_15": _wfps(water, soil),
+        "soil_temp_0_15_c": _top_mean(temp, "TS"),
+        "no3_0_15_ppm": _top_mean(nitrogen, "NI"), "nh4_0_15_ppm": _top_mean(nitrogen, "NH"),
+    }).join(wx[["rain", "tmax", "tmin", "srad"]].rename(columns={
+        "rain": "rain_mm", "tmax": "t_max_c", "tmin": "t_min_c", "srad": "srad_mj_m2"}))
+    starts = application_dates(s) or [s.planting]
+    parts = []
+    for k, start in enumerate(starts):
+        window = daily.loc[pd.Timestamp(start): pd.Timestamp(start) + pd.Timedelta(days=days - 1)]
+        parts.append(window.assign(application=k,
+                                   days_after_application=(window.index
+                                                           - pd.Timestamp(start)).days))
+    out = pd.concat(parts).rename_axis("date").reset_index()
+    out.insert(0, "sim_id", s.sim_id)
+    return out
