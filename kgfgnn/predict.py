@@ -38,7 +38,7 @@ def validate_input(frame: pd.DataFrame) -> pd.DataFrame:
                 f"line {i + 2}, column {col!r}: {frame[col].iloc[i]!r} is not a finite number")
         for i in np.flatnonzero(values < 0):
             raise PredictionInputError(
-                f"line {i + 2}, column {col!r}: {values.iloc[i]} is negative; must be >= 0")
+                f"line {i + 2}, column {col!r}: {values.iloc[i]:g} is negative; must be >= 0")
     out = frame.copy()
     out["carbon"] = pd.to_numeric(out["carbon"])
     out["n.input"] = pd.to_numeric(out["n.input"])

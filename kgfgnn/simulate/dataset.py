@@ -42,6 +42,14 @@ def site_table(groups: list[Group]) -> pd.DataFrame:
     return pd.DataFrame(list(rows.values())).round(4)
 
 
+def with_site_columns(seasonal: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Add each season's site, soil and climate columns, in schema order."""
+    site_cols = [c for c in sites.columns if c in SEASONAL_SCHEMA and c != "site_id"]
+    seasonal = seasonal.merge(sites[["site_id", *site_cols]], on="site_id", how="left")
+    ordered = [c for c in SEASONAL_SCHEMA if c in seasonal.columns]
+    return seasonal[ordered + [c for c in seasonal.columns if c not in ordered]]
+
+
 def simulate_dataset(config: SimulationConfig, out_dir: str | Path, workers: int = 0,
                      scheduler: str = "", progress: bool = True) -> dict[str, pd.DataFrame]:
     """Plan, run and write ``sim_seasonal``, ``sim_daily`` and ``sim_sites`` Parquet files."""
@@ -49,10 +57,7 @@ def simulate_dataset(config: SimulationConfig, out_dir: str | Path, workers: int
     groups = plan(config, load_station_normals(), soil_profiles())
     seasonal, daily = execute(groups, config.daily_window_days, workers, scheduler, progress)
     sites = site_table(groups)
-    site_cols = [c for c in sites.columns if c in SEASONAL_SCHEMA and c != "site_id"]
-    seasonal = seasonal.merge(sites[["site_id", *site_cols]], on="site_id", how="left")
-    ordered = [c for c in SEASONAL_SCHEMA if c in seasonal.columns]
-    seasonal = seasonal[ordered + [c for c in seasonal.columns if c not in ordered]]
+    seasonal = with_site_columns(seasonal, sites)
     write_parquet(seasonal, out_dir / SEASONAL_FILE)
     write_parquet(daily, out_dir / DAILY_FILE)
     write_parquet(sites, out_dir / SITES_FILE)

@@ -1,0 +1,23 @@
+"""Shared fixtures: a tiny real DSSAT simulation, reused by several test modules."""
+
+from __future__ import annotations
+
+import pytest
+
+from kgfgnn.simulate.dataset import site_table, with_site_columns
+from kgfgnn.simulate.execute import SimulationConfig, execute, plan
+
+TINY = SimulationConfig(countries=("CN", "DE", "KE"), sites_per_country=1, crops_per_site=2,
+                        blocks_per_crop=1, n_rates=(0, 200), daily_window_days=5, seed=11)
+
+
+@pytest.fixture(scope="session")
+def tiny_groups():
+    return plan(TINY)
+
+
+@pytest.fixture(scope="session")
+def tiny_simulation(tiny_groups):
+    """(seasonal, daily) of 12 real DSSAT seasons (maize, wheat, rice at three sites)."""
+    seasonal, daily = execute(tiny_groups, TINY.daily_window_days, workers=2, progress=False)
+    return with_site_columns(seasonal, site_table(tiny_groups)), daily

@@ -1,0 +1,34 @@
+"""environment.yml (Binder) and pyproject.toml must list the same packages and versions."""
+
+import tomllib
+
+import yaml
+
+from kgfgnn.paths import REPO_ROOT
+
+CONDA_TO_PYPI = {"pytorch-cpu": "torch"}
+
+
+def _pins(specs):
+    out = {}
+    for spec in specs:
+        name, _, version = spec.partition("==")
+        out[name.lower()] = version
+    return out
+
+
+def test_environment_matches_pyproject():
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    pip_pins = _pins(project["dependencies"])
+    env = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
+    env_pins = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            env_pins |= _pins(d for d in dep["pip"] if not d.startswith("-e"))
+        elif "=" in dep and not dep.startswith(("python=", "pip")):
+            name, version = dep.split("=", 1)
+            env_pins[CONDA_TO_PYPI.get(name, name).lower()] = version
+    assert env_pins == pip_pins
+    assert all(v for v in pip_pins.values()), "every runtime dependency is pinned"
+    assert any(d == "-e ." for dep in env["dependencies"] if isinstance(dep, dict)
+               for d in dep["pip"])

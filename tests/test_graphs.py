@@ -1,0 +1,85 @@
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch_geometric.loader import DataLoader
+
+from kgfgnn.graphs import DATA, KNOWLEDGE, GHGGraphDataset, GraphSpec, build_multigraph
+from kgfgnn.knowledge import KNOWLEDGE_EDGES, contracted_edges, knowledge_graph
+from kgfgnn.variables import CANDIDATES
+
+
+def test_contraction_through_latent_and_unselected_nodes():
+    g = nx.DiGraph([("n_rate", "nh4"), ("nh4", "nitrification"), ("nitrification", "no3"),
+                    ("no3", "denit"), ("denit", "n2o"), ("nitrification", "n2o"),
+                    ("temp", "co2")])
+    assert contracted_edges(g, ["n_rate", "no3", "temp"], "n2o") == [("n_rate", "no3")]
+    assert contracted_edges(g, ["n_rate", "nh4", "no3"], "n2o") == [("n_rate", "nh4"),
+                                                                   ("nh4", "no3")]
+
+
+def test_knowledge_list_is_complete_and_cited():
+    graph = knowledge_graph()
+    assert all(d["source"] for *_, d in graph.edges(data=True))
+    assert {"n_rate_kg_ha", "n_urea_frac", "wfps_mean_0_15"} <= nx.ancestors(graph, "n2o")
+    assert {"soil_temp_mean_0_15_c", "residue_kg_ha"} <= nx.ancestors(graph, "co2")
+    assert "flooded" in nx.ancestors(graph, "ch4")
+    # feedbacks (e.g. NO3 -> inorganic N -> nitrification -> NO3) are allowed; contraction
+    # over a cycle terminates and never yields self-loops
+    edges = contracted_edges(graph, list(CANDIDATES), "n2o")
+    assert edges and all(u != v for u, v in edges)
+
+
+def test_knowledge_variable_missing_from_data_is_named():
+    edges = (*KNOWLEDGE_EDGES, ("soil_magic_index", "nitrification", "made-up"))
+    with pytest.raises(ValueError, match=r"\['soil_magic_index'\]"):
+        knowledge_graph(edges, observed=CANDIDATES)
+
+
+def _toy(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, len(CANDIDATES))), columns=list(CANDIDATES))
+    X["no3_mean_0_15_ppm"] = X["n_rate_kg_ha"] + 0.1 * rng.normal(size=n)
+    Y = pd.DataFrame({"n2o": np.exp(X["no3_mean_0_15_ppm"]),
+                      "co2": np.exp(X["soil_temp_mean_0_15_c"]),
+                      "ch4": np.exp(X["flooded"])})
+    return X, Y
+
+
+def test_multigraph_edges_per_target():
+    X, Y = _toy()
+    nodes = ["n_rate_kg_ha", "no3_mean_0_15_ppm", "wfps_mean_0_15", "soil_temp_mean_0_15_c",
+             "flooded", "soil_oc_pct"]
+    spec = build_multigraph(X, Y, nodes, corr_threshold=0.5)
+    n2o = spec.edges["n2o"]
+    assert ("n_rate_kg_ha", "no3_mean_0_15_ppm", KNOWLEDGE) in n2o
+    assert ("n_rate_kg_ha", "no3_mean_0_15_ppm", DATA) in n2o
+    assert ("no3_mean_0_15_ppm", "n_rate_kg_ha", DATA) in n2o
+    assert spec.counts().loc["n2o", "knowledge"] >= 1
+    assert spec.restricted(shared=True).edges["co2"] == spec.restricted(shared=True).edges["n2o"]
+    assert all(k == KNOWLEDGE for *_, k in spec.restricted((KNOWLEDGE,)).edges["n2o"])
+
+
+def test_empty_graph_is_an_error():
+    X, Y = _toy()
+    with pytest.raises(ValueError, match="graph for target 'n2o' has no edges"):
+        build_multigraph(X, Y, ["lat_abs_deg", "splits"], corr_threshold=0.99,
+                         use_knowledge=False)
+
+
+def test_spec_roundtrip_and_pyg_dataset(tmp_path):
+    X, Y = _toy()
+    nodes = ["n_rate_kg_ha", "no3_mean_0_15_ppm", "soil_temp_mean_0_15_c", "flooded"]
+    spec = build_multigraph(X, Y, nodes, corr_threshold=0.5)
+    spec.save(tmp_path / "spec.json")
+    again = GraphSpec.load(tmp_path / "spec.json")
+    assert again.edges == spec.edges and again.nodes == spec.nodes
+    ds = GHGGraphDataset(tmp_path / "pyg", values=X[nodes].to_numpy(), y=Y.to_numpy(), spec=spec)
+    assert len(ds) == len(X)
+    cached = GHGGraphDataset(tmp_path / "pyg")  # built once, then read from the cache
+    assert torch.equal(cached[5].x, ds[5].x)
+    batch = next(iter(DataLoader(ds, batch_size=4)))
+    ei = batch.edge_index_n2o
+    assert ei.max() < 4 * len(nodes)
+    assert ei.shape[1] == 4 * spec.edge_index("n2o")[0].shape[1]

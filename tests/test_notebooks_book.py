@@ -1,0 +1,126 @@
+"""Every notebook under papermill with the tiny profile, the book build, and a real browser."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import nbformat
+import pytest
+
+from kgfgnn.params import NOTEBOOK_PARAMS
+from kgfgnn.paths import REPO_ROOT
+from kgfgnn.runner import NotebookError, build_book, run_notebooks
+
+
+@pytest.fixture(scope="session")
+def executed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("study")
+    seconds = run_notebooks("tiny", root / "artefacts", root / "executed", log=lambda *a, **k: None)
+    return root, seconds
+
+
+def test_every_notebook_runs_with_tiny_parameters(executed):
+    root, seconds = executed
+    assert list(seconds) == list(NOTEBOOK_PARAMS)
+    for name in NOTEBOOK_PARAMS:
+        nb = nbformat.read(root / "executed" / f"{name}.ipynb", as_version=4)
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        assert not [o for o in outputs if o.output_type == "error"], name
+        injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert injected, name
+        if name != "06_reproducibility":
+            assert any("image/png" in o.get("data", {}) for o in outputs), f"{name}: no figure"
+    artefacts = root / "artefacts"
+    for rel in ("sim_seasonal.parquet", "sim_daily.parquet", "features/ae_selector.json",
+                "graphs/graph_spec.json", "benchmark/results.parquet",
+                "realworld/results.parquet", "models/n2o_field_model.pt", "timings.json"):
+        assert (artefacts / rel).is_file(), rel
+
+
+def test_failing_notebook_is_named_with_its_cell_and_leaves_no_copy(tmp_path):
+    with pytest.raises(NotebookError, match=r"notebook 02_features failed in cell \d+ .*"
+                                            r"FileNotFoundError.*run notebook 01_simulation"):
+        run_notebooks("tiny", tmp_path / "empty", tmp_path / "executed", only=["02_features"],
+                      log=lambda *a, **k: None)
+    assert list((tmp_path / "executed").iterdir()) == []
+
+
+@pytest.fixture(scope="session")
+def book(executed, tmp_path_factory):
+    root, _ = executed
+    src = tmp_path_factory.mktemp("book")
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(REPO_ROOT / name, src / name)
+    shutil.copytree(REPO_ROOT / "book", src / "book",
+                    ignore=shutil.ignore_patterns("executed"))
+    shutil.copytree(root / "executed", src / "book" / "executed")
+    return build_book(src)
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.links = [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img" and a.get("src"):
+            self.images.append(a["src"])
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+
+
+def _local(page: Path, ref: str) -> Path | None:
+    parsed = urlparse(ref)
+    if parsed.scheme in ("http", "https", "mailto", "data") or ref.startswith("#"):
+        return None
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    return (page.parent / unquote(parsed.path)).resolve()
+
+
+def test_book_has_the_required_pages(book):
+    for page in ("book/intro.html", "book/data.html", "book/executed/01_simulation.html",
+                 "book/executed/06_reproducibility.html", "book/references.html"):
+        assert (book / page).is_file(), page
+
+
+def test_book_in_a_headless_browser(book):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("KGFGNN_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required (KGFGNN_REQUIRE_BROWSER is set) but not installed")
+        pytest.skip("chromium not installed (make test installs it as root)")
+    pages = sorted(p for p in book.rglob("*.html") if "_static" not in p.parts)
+    assert len(pages) >= 9
+    n_images = 0
+    for page in pages:
+        dom = subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={book.parent / '.chromium'}",
+             "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
+            capture_output=True, text=True, timeout=120).stdout
+        assert "<title>" in dom and "</html>" in dom, f"{page} did not load"
+        parser = _Links()
+        parser.feed(dom)
+        for src in parser.images:
+            target = _local(page, src)
+            if target is None:
+                continue
+            assert target.is_file() and target.stat().st_size > 100, f"{page}: image {src}"
+            if target.suffix == ".png":
+                assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+                n_images += 1
+        for href in parser.links:
+            target = _local(page, href)
+            if target is None or re.search(r"\.(ipynb|md)$", str(target)):
+                continue
+            assert target.exists(), f"{page}: broken link {href}"
+    assert n_images >= 10

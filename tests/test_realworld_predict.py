@@ -1,0 +1,87 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from kgfgnn.cli import main
+from kgfgnn.graphs import build_multigraph
+from kgfgnn.predict import PREDICTION_COLUMN, PredictionInputError, validate_input
+from kgfgnn.realworld import (
+    FERTILISER_CODES,
+    OBSERVED,
+    TARGET,
+    latent_pathway_nodes,
+    load_real,
+    map_real,
+    with_latent,
+)
+from kgfgnn.train import KGFGNNRegressor
+from kgfgnn.variables import CANDIDATES
+
+
+def test_real_data_mapping():
+    real = load_real()
+    assert len(real) == 484 and real.group.nunique() == 85
+    assert set(real.fertilizer) <= set(FERTILISER_CODES)
+    shares = real[[c for c in OBSERVED if c.endswith("_frac")]].sum(axis=1)
+    fertilised = real.n_rate_kg_ha > 0
+    np.testing.assert_allclose(shares[fertilised], 1.0)
+    assert (shares[~fertilised] == 0).all()
+    assert (real[TARGET] >= 0).all()
+
+
+def test_latent_nodes_carry_the_pathway():
+    latent = latent_pathway_nodes("n2o")
+    assert {"nitrification", "denitrification", "nh4_mean_0_15_ppm",
+            "no3_mean_0_15_ppm"} <= set(latent)
+    assert not set(latent) & set(OBSERVED)
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    real = load_real()
+    latent = latent_pathway_nodes("n2o")
+    X = with_latent(real[list(OBSERVED)], latent)
+    spec = build_multigraph(X, real[[TARGET]].set_axis(["n2o"], axis=1), [*OBSERVED, *latent],
+                            0.3, universe=list(CANDIDATES))
+    model = KGFGNNRegressor(spec=spec, epochs=3, hidden=8).fit(X, real[TARGET].to_numpy())
+    path = tmp_path_factory.mktemp("m") / "model.pt"
+    model.save(path, extra={"latent": latent})
+    return path
+
+
+def test_predict_round_trip(model_path, tmp_path):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"fertilizer": ["U", "AN", "unknown"], "carbon": [1.0, 2.0, 3.0],
+                  "n.input": [0, 100, 200], "group": ["a", "b", "c"]}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["predict", "--model", str(model_path), "--input", str(src),
+                 "--output", str(out)]) == 0
+    pred = pd.read_csv(out)
+    assert len(pred) == 3 and np.isfinite(pred[PREDICTION_COLUMN]).all()
+    assert list(pred.columns[:4]) == ["fertilizer", "carbon", "n.input", "group"]
+
+
+@pytest.mark.parametrize("rows, message", [
+    ({"fertilizer": ["U", "XX"], "carbon": [1, 1], "n.input": [1, 1]},
+     r"line 3, column 'fertilizer': unknown code 'XX'"),
+    ({"fertilizer": ["U", "U"], "carbon": [1, -2], "n.input": [1, 1]},
+     r"line 3, column 'carbon': -2 is negative"),
+    ({"fertilizer": ["U"], "carbon": ["lots"], "n.input": [1]},
+     r"line 2, column 'carbon': 'lots' is not a finite number"),
+    ({"fertilizer": ["U"], "carbon": [1.0]}, r"missing column\(s\) \['n.input'\]"),
+])
+def test_invalid_input_names_row_and_column_and_writes_nothing(model_path, tmp_path, rows,
+                                                               message, capsys):
+    src, out = tmp_path / "bad.csv", tmp_path / "out.csv"
+    pd.DataFrame(rows).to_csv(src, index=False)
+    assert main(["predict", "--model", str(model_path), "--input", str(src),
+                 "--output", str(out)]) == 2
+    assert not out.exists() and list(tmp_path.glob(".out*")) == []
+    with pytest.raises(PredictionInputError, match=message):
+        validate_input(pd.read_csv(src, keep_default_na=False, na_values=[""]))
+
+
+def test_map_real_is_columnwise():
+    frame = pd.DataFrame({"fertilizer": ["UAN"], "carbon": [2.0], "n.input": [120.0]})
+    mapped = map_real(frame)
+    assert mapped.loc[0, "n_urea_frac"] == 0.5 and mapped.loc[0, "n_rate_kg_ha"] == 120
