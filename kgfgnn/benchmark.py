@@ -15,6 +15,7 @@ from kgfgnn.graphs import DATA, KNOWLEDGE, build_multigraph
 from kgfgnn.train import KGFGNNRegressor
 
 ABLATIONS = ("no_autoencoder", "knowledge_only", "correlation_only", "shared_graph")
+ALL_SUFFIX = ":all"
 
 
 @dataclass
@@ -32,6 +33,7 @@ class BenchmarkConfig:
     corr_threshold: float = 0.3
     ablations: bool = True
     baselines: tuple[str, ...] = BASELINES
+    all_features_baselines: bool = True  # also give every baseline all candidate variables
 
 
 def _gnn_variants(config: BenchmarkConfig, selected: list[str], candidates: list[str]):
@@ -86,27 +88,37 @@ def run_benchmark(features: pd.DataFrame, targets: pd.DataFrame, groups: np.ndar
                                                    "row": test, "y": yte[t].to_numpy(),
                                                    "pred": pred[:, j]}))
                         rows.append({**common, "model": name, "family": "gnn", "target": t,
+                                     "features": "all" if name == "no_autoencoder"
+                                     else "selected",
                                      "fit_seconds": seconds,
                                      "epochs_run": int(model.history_.epoch.max()) + 1,
                                      **metrics(yte[t].to_numpy(), pred[:, j])})
+                feature_sets = {"selected": selected}
+                if config.all_features_baselines:
+                    feature_sets["all"] = candidates
                 for name in config.baselines:
-                    for t in targets.columns:
-                        start = time.perf_counter()
-                        model, _ = tune_baseline(name, Xtr[selected].to_numpy(),
-                                                 ytr[t].to_numpy(), run_seed, config.search_iter)
-                        pred = model.predict(Xte[selected].to_numpy())
-                        preds.append(pd.DataFrame({**common, "model": name, "target": t,
-                                                   "row": test, "y": yte[t].to_numpy(),
-                                                   "pred": pred}))
-                        rows.append({**common, "model": name, "family": "baseline",
-                                     "target": t, "fit_seconds": time.perf_counter() - start,
-                                     **metrics(yte[t].to_numpy(), pred)})
+                    for set_name, columns in feature_sets.items():
+                        label = name if set_name == "selected" else f"{name}{ALL_SUFFIX}"
+                        for t in targets.columns:
+                            start = time.perf_counter()
+                            model, _ = tune_baseline(name, Xtr[columns].to_numpy(),
+                                                     ytr[t].to_numpy(), run_seed,
+                                                     config.search_iter)
+                            pred = model.predict(Xte[columns].to_numpy())
+                            preds.append(pd.DataFrame({**common, "model": label, "target": t,
+                                                       "row": test, "y": yte[t].to_numpy(),
+                                                       "pred": pred}))
+                            rows.append({**common, "model": label, "family": "baseline",
+                                         "features": set_name, "target": t,
+                                         "fit_seconds": time.perf_counter() - start,
+                                         **metrics(yte[t].to_numpy(), pred)})
                 log(f"{split} seed {run_seed} fold {k + 1}/{config.n_folds} done")
     return pd.DataFrame(rows), pd.concat(preds, ignore_index=True)
 
 
-def best_baseline(summary: pd.DataFrame, target: str, split: str) -> str:
-    """The baseline with the lowest mean RMSE for one target and split."""
+def best_baseline(summary: pd.DataFrame, target: str, split: str,
+                  features: str = "selected") -> str:
+    """The baseline with the lowest mean RMSE for one target, split and feature set."""
     sub = summary[(summary.family == "baseline") & (summary.target == target)
-                  & (summary.split == split)]
+                  & (summary.split == split) & (summary.features == features)]
     return str(sub.sort_values("rmse_mean").iloc[0]["model"])

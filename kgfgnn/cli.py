@@ -44,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     if args.command == "build-book":
-        from kgfgnn.runner import build_book
-
         import subprocess
+
+        from kgfgnn.runner import build_book
 
         try:
             html = build_book(args.root)

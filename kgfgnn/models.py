@@ -3,14 +3,16 @@
 For a sample with standardised variable values ``x_i`` (one node per variable):
 
 .. math::
-    h_i^{(0)} = W_v x_i + e_i, \\qquad
+    h_i^{(0)} = \\mathrm{MLP}(x_i s_i + e_i), \\qquad
     h_i^{(l+1)} = \\mathrm{LN}\\Big(h_i^{(l)} + \\sigma\\big(W_0 h_i^{(l)} +
         \\sum_{r} \\mathrm{Conv}_r(h^{(l)}, \\mathcal{E}_{t,r})_i\\big)\\Big)
 
-with a learned embedding ``e_i`` per variable, one convolution per edge type ``r``
-(knowledge, data) of target ``t``'s graph, and a PyG layer chosen by ``layer``. Each branch
-is read out by mean and max pooling; a multi-head attention over the target readouts lets
-the targets share information before one regression head per target.
+with a learned scale ``s_i`` and embedding ``e_i`` per variable (so each variable gets its
+own encoding of its value), one convolution per edge type ``r`` (knowledge, data) of target
+``t``'s graph, and a PyG layer chosen by ``layer``. Each branch is read out by mean and max
+pooling plus, with ``readout="concat"``, the node states in the graph's fixed node order (all
+graphs share their nodes, so this order is well defined); a multi-head attention over the
+target readouts lets the targets share information before one regression head per target.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
 from torch_geometric.nn.pool import global_max_pool, global_mean_pool
 
 LAYERS = ("gcn", "sage", "gat", "gin")
+READOUTS = ("pool", "concat")
 
 
 def make_conv(layer: str, hidden: int) -> nn.Module:
@@ -65,23 +68,29 @@ class KGFGNN(nn.Module):
 
     def __init__(self, n_nodes: int, topology: dict[str, tuple[torch.Tensor, torch.Tensor]],
                  layer: str = "sage", hidden: int = 32, n_layers: int = 2,
-                 dropout: float = 0.1, n_edge_types: int = 2, fusion: bool = True):
+                 dropout: float = 0.1, n_edge_types: int = 2, fusion: bool = True,
+                 readout: str = "pool"):
         super().__init__()
         if layer not in LAYERS:
             raise ValueError(f"layer={layer!r}: allowed values are {list(LAYERS)}")
+        if readout not in READOUTS:
+            raise ValueError(f"readout={readout!r}: allowed values are {list(READOUTS)}")
+        self.readout_kind = readout
         self.targets = list(topology)
         self.n_nodes, self.n_edge_types, self.fusion = n_nodes, n_edge_types, fusion
         for t, (edge_index, edge_type) in topology.items():
             self.register_buffer(f"ei_{t}", edge_index.long(), persistent=False)
             self.register_buffer(f"et_{t}", edge_type.long(), persistent=False)
-        self.value_proj = nn.Linear(1, hidden)
+        self.node_scale = nn.Embedding(n_nodes, hidden)
         self.node_embedding = nn.Embedding(n_nodes, hidden)
+        self.encoder = nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden))
         self.branches = nn.ModuleDict({
             t: nn.ModuleList(RelationalBlock(layer, hidden, n_edge_types, dropout)
                              for _ in range(n_layers))
             for t in self.targets
         })
-        self.readout = nn.Linear(2 * hidden, hidden)
+        pooled = 2 * hidden + (n_nodes * hidden if readout == "concat" else 0)
+        self.readout = nn.Linear(pooled, hidden)
         self.attention = nn.MultiheadAttention(hidden, num_heads=4, batch_first=True)
         self.fusion_norm = nn.LayerNorm(hidden)
         self.heads = nn.ModuleDict({
@@ -105,14 +114,18 @@ class KGFGNN(nn.Module):
     def forward(self, values: torch.Tensor) -> torch.Tensor:
         batch_size = values.shape[0]
         node_ids = torch.arange(self.n_nodes, device=values.device).repeat(batch_size)
-        h0 = self.value_proj(values.reshape(-1, 1)) + self.node_embedding(node_ids)
+        h0 = self.encoder(values.reshape(-1, 1) * self.node_scale(node_ids)
+                          + self.node_embedding(node_ids))
         batch = torch.arange(batch_size, device=values.device).repeat_interleave(self.n_nodes)
         readouts = []
         for t in self.targets:
             h, edges = h0, self._batched_edges(t, batch_size)
             for block in self.branches[t]:
                 h = block(h, edges)
-            pooled = torch.cat([global_mean_pool(h, batch), global_max_pool(h, batch)], dim=1)
+            parts = [global_mean_pool(h, batch), global_max_pool(h, batch)]
+            if self.readout_kind == "concat":
+                parts.append(h.reshape(batch_size, -1))
+            pooled = torch.cat(parts, dim=1)
             readouts.append(self.readout(pooled))
         z = torch.stack(readouts, dim=1)  # (batch, targets, hidden)
         if self.fusion and len(self.targets) > 1:

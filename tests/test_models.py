@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from kgfgnn.graphs import build_multigraph
-from kgfgnn.models import LAYERS, KGFGNN
+from kgfgnn.models import KGFGNN, LAYERS
 from kgfgnn.train import KGFGNNRegressor, signed_expm1, signed_log1p
 from kgfgnn.variables import CANDIDATES
 
