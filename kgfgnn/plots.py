@@ -52,7 +52,10 @@ def emission_factors(ef: pd.DataFrame):
     for i, c in enumerate(classes):
         ax.plot([i - 0.4, i + 0.4], [IPCC_EF[c]] * 2, color="red", lw=2,
                 label="IPCC 2019 Tier 1" if i == 0 else None)
-    ax.set(xlabel="", ylabel="EF = (N2O-N − control) / N applied (%)", yscale="symlog")
+    ax.set_yscale("symlog", linthresh=0.01)
+    ax.set_yticks([0, 0.01, 0.1, 1, 10])
+    ax.set_yticklabels(["0", "0.01", "0.1", "1", "10"])
+    ax.set(xlabel="", ylabel="EF = (N2O-N − control) / N applied (%)")
     ax.legend()
     return fig
 

@@ -34,7 +34,8 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
 
     ``X`` is a DataFrame holding at least the graph's node columns; ``y`` a DataFrame with one
     column per target of ``spec`` (or an array in that order). Targets are modelled on the
-    signed-log scale, standardised; predictions come back on the original scale.
+    signed-log scale, standardised; predictions come back on the original scale, clipped on
+    the model scale to the training targets' range widened by 10 % (as for the baselines).
     """
 
     def __init__(self, spec: GraphSpec | None = None, layer: str = "sage", hidden: int = 32,
@@ -95,6 +96,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         X, y = self._x(X), self._y(y)
         self.x_scaler_ = StandardScaler().fit(X)
         self.y_scaler_ = StandardScaler().fit(signed_log1p(y))
+        self._update_range(y)
         torch.manual_seed(self.random_state)
         self.model_ = self._build()
         self.history_ = self._train(X, y, self.epochs, self.lr, "fit")
@@ -104,11 +106,23 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         """Continue training a fitted model on new data (scalers kept from the first fit)."""
         check_is_fitted(self, "model_")
         X, y = self._x(X), self._y(y)
+        self._update_range(y)
         torch.manual_seed(self.random_state + 1)
         self.history_ = pd.concat([self.history_, self._train(
             X, y, epochs, lr if lr is not None else self.lr / 3, "fine_tune")],
             ignore_index=True)
         return self
+
+    def _update_range(self, y: np.ndarray) -> None:
+        """Range of the standardised training targets (per target), widened by 10 %."""
+        z = self.y_scaler_.transform(signed_log1p(y))
+        low, high = z.min(axis=0), z.max(axis=0)
+        if hasattr(self, "z_low_"):
+            low, high = np.minimum(low, self.z_low_), np.maximum(high, self.z_high_)
+        else:
+            width = high - low
+            low, high = low - 0.1 * width, high + 0.1 * width
+        self.z_low_, self.z_high_ = low, high
 
     def _tensors(self, X, y=None):
         xt = torch.from_numpy(self.x_scaler_.transform(X).astype(np.float32))
@@ -176,6 +190,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         for start in range(0, len(X), 4096):
             out.append(self.model_(self._tensors(X[start:start + 4096])).numpy())
         z = np.concatenate(out) if out else np.zeros((0, len(self.spec.edges)))
+        z = np.clip(z, self.z_low_, self.z_high_)
         y = signed_expm1(self.y_scaler_.inverse_transform(z))
         return y[:, 0] if y.shape[1] == 1 else y
 
@@ -190,6 +205,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
                      "edges": {t: [list(e) for e in rows] for t, rows in self.spec.edges.items()}},
             "x_mean": self.x_scaler_.mean_.tolist(), "x_scale": self.x_scaler_.scale_.tolist(),
             "y_mean": self.y_scaler_.mean_.tolist(), "y_scale": self.y_scaler_.scale_.tolist(),
+            "z_low": self.z_low_.tolist(), "z_high": self.z_high_.tolist(),
             "state_dict": self.model_.state_dict(), "extra": extra or {},
         }
         with atomic_path(path) as tmp:
@@ -207,6 +223,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
                                     (self.y_scaler_, ckpt["y_mean"], ckpt["y_scale"])):
             scaler.mean_, scaler.scale_ = np.array(mean), np.array(scale)
             scaler.var_, scaler.n_features_in_ = scaler.scale_**2, len(mean)
+        self.z_low_, self.z_high_ = np.array(ckpt["z_low"]), np.array(ckpt["z_high"])
         self.model_ = self._build()
         self.model_.load_state_dict(ckpt["state_dict"])
         self.model_.eval()

