@@ -10,6 +10,8 @@ hold-out of the training fold (no test data is ever seen), then refitted on the 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from lightgbm import LGBMRegressor
 from scipy.stats import loguniform, randint, uniform
@@ -19,6 +21,7 @@ from sklearn.ensemble import (
     HistGradientBoostingRegressor,
     RandomForestRegressor,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import ParameterSampler, ShuffleSplit
 from sklearn.neighbors import KNeighborsRegressor
@@ -79,7 +82,9 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
         z = signed_log1p(np.asarray(y, dtype=float))
         width = float(z.max() - z.min())
         self.z_range_ = (z.min() - self.margin * width, z.max() + self.margin * width)
-        self.regressor_ = clone(self.regressor).fit(X, z)
+        with warnings.catch_warnings():  # the MLP's early stopping may end before convergence
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.regressor_ = clone(self.regressor).fit(X, z)
         return self
 
     def predict(self, X):

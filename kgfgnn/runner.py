@@ -31,7 +31,10 @@ def run_notebooks(
     Executed copies land in ``executed_dir`` only when the notebook finished; a failure leaves
     the previous copy (if any) in place and raises :class:`NotebookError`.
     """
-    params = load_profile(profile, artefact_dir)
+    artefact_dir = Path(artefact_dir).resolve()
+    shown = artefact_dir.relative_to(REPO_ROOT) if artefact_dir.is_relative_to(REPO_ROOT) \
+        else artefact_dir  # notebooks run from the repository root: keep paths short
+    params = load_profile(profile, shown)
     names = [n for n in params if only is None or n in only]
     if only:
         missing = sorted(set(only) - set(params))

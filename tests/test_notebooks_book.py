@@ -101,6 +101,10 @@ def test_book_in_a_headless_browser(book):
     assert len(pages) >= 9
     n_images = 0
     for page in pages:
+        if page == book / "index.html":  # a meta-refresh redirect to the landing page
+            redirect = re.search(r"url=([^\"']+)", page.read_text())
+            assert redirect and (book / redirect.group(1)).is_file()
+            continue
         dom = subprocess.run(
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
              "--no-first-run", "--disable-background-networking", "--disable-component-update",
