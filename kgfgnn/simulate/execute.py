@@ -30,6 +30,7 @@ from kgfgnn.simulate.season import (
     DAYS_BEFORE_PLANTING,
     WEATHER_DAYS_AFTER_PLANTING,
     run_season,
+    weather_station,
 )
 from kgfgnn.simulate.soils import SoilSpec, soil_profiles
 from kgfgnn.simulate.weather import generate_weather, weather_window
@@ -116,9 +117,11 @@ def run_group(group: Group, daily_window_days: int) -> tuple[list[dict], list[pd
     start, n_days = weather_window(first, DAYS_BEFORE_PLANTING, WEATHER_DAYS_AFTER_PLANTING)
     weather = generate_weather(group.normals, start, n_days,
                                np.random.default_rng(list(group.weather_seed)))
+    station = weather_station(group.site, weather)
     rows, daily = [], []
     for scenario in group.scenarios:
-        row, window = run_season(scenario, group.site, group.soil, weather, daily_window_days)
+        row, window = run_season(scenario, group.site, group.soil, weather, daily_window_days,
+                                 station)
         rows.append(row)
         if window is not None:
             daily.append(window)

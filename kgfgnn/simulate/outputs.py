@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 
@@ -36,16 +37,27 @@ def _table(text: str, marker: str, name: str) -> tuple[list[str], list[list[str]
     return header, rows
 
 
-def _fixed_width_table(text: str, marker: str, name: str) -> tuple[list[str], list[list[str]]]:
+def _fixed_width_table(text: str, marker: str, name: str,
+                       columns: tuple[str, ...] | None = None
+                       ) -> tuple[list[str], list[list[str]]]:
     """Rows cut at the right edge of each header name (DSSAT right-aligns its numbers, and
-    wide numbers can touch their neighbours, so splitting on blanks is not safe)."""
+    wide numbers can touch their neighbours, so splitting on blanks is not safe). With
+    ``columns``, only those (and YEAR, DOY) are cut out."""
     lines = text.splitlines()
     start = next((i for i, ln in enumerate(lines) if ln.startswith(marker)), None)
     if start is None:
         raise DSSATOutputError(f"{name}: no header line starting with {marker!r}")
     spans = [m.span() for m in re.finditer(r"\S+", lines[start])]
-    header = [lines[start][a:b].lstrip("@") for a, b in spans]
+    names = [lines[start][a:b].lstrip("@") for a, b in spans]
     edges = [0] + [b for _, b in spans]
+    keep = list(range(len(names)))
+    if columns is not None:
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise DSSATOutputError(f"{name}: missing column(s) {missing}")
+        wanted = {"YEAR", "DOY", *columns}
+        keep = [k for k, n in enumerate(names) if n in wanted]
+    header = [names[k] for k in keep]
     rows = []
     for ln in lines[start + 1:]:
         if not ln.strip():
@@ -54,7 +66,7 @@ def _fixed_width_table(text: str, marker: str, name: str) -> tuple[list[str], li
             continue
         if ln.startswith(("*", "@", "!")):
             break
-        values = [ln[edges[k]:edges[k + 1]].strip() for k in range(len(spans))]
+        values = [ln[edges[k]:edges[k + 1]].strip() for k in keep]
         if len(ln.rstrip()) > edges[-1] or any(not v for v in values):
             raise DSSATOutputError(f"{name}: row does not fit the header layout: {ln[:80]!r}")
         rows.append(values)
@@ -63,10 +75,16 @@ def _fixed_width_table(text: str, marker: str, name: str) -> tuple[list[str], li
     return header, rows
 
 
-def parse_daily(text: str, name: str = "daily output") -> pd.DataFrame:
-    """A daily table (``@YEAR DOY DAS ...``) as numbers, indexed by date."""
-    header, rows = _fixed_width_table(text, "@YEAR", name)
-    frame = pd.DataFrame(rows, columns=header).apply(pd.to_numeric, errors="coerce")
+def parse_daily(text: str, name: str = "daily output",
+                columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """A daily table (``@YEAR DOY DAS ...``) as numbers, indexed by date (only ``columns``
+    when given)."""
+    header, rows = _fixed_width_table(text, "@YEAR", name, columns)
+    try:
+        values = np.asarray(rows, dtype=float)
+    except ValueError as err:
+        raise DSSATOutputError(f"{name}: non-numeric value in a daily table ({err})") from None
+    frame = pd.DataFrame(values, columns=header)
     frame.index = pd.to_datetime(
         frame["YEAR"].astype(int).astype(str) + frame["DOY"].astype(int).astype(str).str.zfill(3),
         format="%Y%j",

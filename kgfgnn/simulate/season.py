@@ -32,6 +32,15 @@ from kgfgnn.simulate.outputs import (
 from kgfgnn.simulate.soils import SoilSpec, to_dssat
 
 DAYS_BEFORE_PLANTING = 30
+DAILY_COLUMNS = {  # the columns read from each daily output file
+    "N2O": ("DAS", "N2EC", "NOEC", "NDNC", "NITC", "N2ODC", "N2ONC", "N2OGED", "N2GED",
+            "NOGED", "NITRD", "NDND"),
+    "GHG": ("CO2GED", "CH4GED"),
+    "SoilWat": ("SW1D", "SW2D"),
+    "SoilTemp": ("TS1D", "TS2D"),
+    "SoilNi": ("NI1D", "NI2D", "NH1D", "NH2D", "NIAD"),
+    "SOMLITC": ("SOCD",),
+}
 WEATHER_DAYS_AFTER_PLANTING = 400
 TOP_LAYERS = ("1", "2")  # DSSAT output layers 0-5 and 5-15 cm
 TOP_WEIGHTS = np.array([5.0, 10.0]) / 15.0
@@ -122,7 +131,7 @@ def _controls(s: Scenario):
                             till="Y"),
         methods=f.SCMethods(mesom="P"),
         management=f.SCManagement(plant="R", irrig=irrig, ferti="R", resid="R", harvs="M"),
-        outputs=f.SCOutputs(waout="Y", niout="Y", caout="Y", grout="Y", vbose="Y"),
+        outputs=f.SCOutputs(waout="Y", niout="Y", caout="Y", grout="Y", ovvew="N", vbose="Y"),
     )
 
 
@@ -142,16 +151,25 @@ def _failure_reason(dssat: api.DSSAT) -> str:
     return "DSSAT-CSM terminated abnormally without an error message (no ERROR.OUT)"
 
 
-def run_season(s: Scenario, site: Site, soil: SoilSpec, weather: pd.DataFrame,
-               daily_window_days: int) -> tuple[dict, pd.DataFrame | None]:
-    """Simulate one scenario; return its seasonal row and its daily fertilisation-window rows."""
-    dssat = _runner()
-    station = api.WeatherStation(
+def weather_station(site: Site, weather: pd.DataFrame):
+    """The DSSATTools weather station for a site's generated weather (build once, reuse)."""
+    monthly_mean = (weather.assign(m=pd.to_datetime(weather.date).dt.month)
+                    .groupby("m")[["tmax", "tmin"]].mean().mean(axis=1))
+    return api.WeatherStation(
         table=weather, lat=site.station_lat, long=site.station_lon,
         elev=site.station_elev_m, insi="KGFG",
         tav=float((weather.tmax + weather.tmin).mean() / 2),
-        amp=float(weather.assign(m=pd.to_datetime(weather.date).dt.month)
-                  .groupby("m")[["tmax", "tmin"]].mean().mean(axis=1).agg(np.ptp)))
+        amp=float(monthly_mean.max() - monthly_mean.min()))
+
+
+def run_season(s: Scenario, site: Site, soil: SoilSpec, weather: pd.DataFrame,
+               daily_window_days: int, station=None) -> tuple[dict, pd.DataFrame | None]:
+    """Simulate one scenario; return its seasonal row and its daily fertilisation-window rows.
+
+    ``station`` (from :func:`weather_station`) may be passed to reuse it across seasons.
+    """
+    dssat = _runner()
+    station = station if station is not None else weather_station(site, weather)
     field = api.filex.Field(id_field="KGFG0001", wsta=station, flsa=0, flob=0, fldt="DR000",
                             fldd=0, flds=0, id_soil=to_dssat(soil, "KGFG000001"))
     row = {**s.as_row(), "status": "ok", "failure_reason": ""}
@@ -167,8 +185,11 @@ def run_season(s: Scenario, site: Site, soil: SoilSpec, weather: pd.DataFrame,
     files = dssat.output_files
     try:
         summary = parse_summary(files["Summary"])
-        row.update(_seasonal_outputs(summary, files, soil))
-        window = _daily_window(s, files, soil, weather, daily_window_days)
+        tables = {name: parse_daily(files[name], name, cols)
+                  for name, cols in DAILY_COLUMNS.items()}
+        balance = parse_n_balance(files["SoilNBalSum"])
+        row.update(_seasonal_outputs(summary, tables, balance, soil))
+        window = _daily_window(s, tables, soil, weather, daily_window_days)
     except (DSSATOutputError, KeyError) as err:
         row.update(status="model_error", failure_reason=f"unreadable output: {err}"[:300])
         return row, None
@@ -199,14 +220,10 @@ def _wfps(water: pd.DataFrame, soil: SoilSpec) -> pd.Series:
     return ratio.clip(upper=1.0)
 
 
-def _seasonal_outputs(summary: dict, files: dict[str, str], soil: SoilSpec) -> dict:
-    n2o = parse_daily(files["N2O"], "N2O")
-    ghg = parse_daily(files["GHG"], "GHG")
-    water = parse_daily(files["SoilWat"], "SoilWat")
-    temp = parse_daily(files["SoilTemp"], "SoilTemp")
-    nitrogen = parse_daily(files["SoilNi"], "SoilNi")
-    somc = parse_daily(files["SOMLITC"], "SOMLITC")
-    balance = parse_n_balance(files["SoilNBalSum"])
+def _seasonal_outputs(summary: dict, tables: dict[str, pd.DataFrame], balance: dict,
+                      soil: SoilSpec) -> dict:
+    n2o, ghg, water = tables["N2O"], tables["GHG"], tables["SoilWat"]
+    temp, nitrogen, somc = tables["SoilTemp"], tables["SoilNi"], tables["SOMLITC"]
     season_days = max(len(n2o), 1)
     last = n2o.iloc[-1]
     return {
@@ -262,14 +279,11 @@ def _das(summary: dict, key: str) -> float:
     return float((to_date(value) - to_date(planted)).days)
 
 
-def _daily_window(s: Scenario, files: dict[str, str], soil: SoilSpec, weather: pd.DataFrame,
-                  days: int) -> pd.DataFrame:
+def _daily_window(s: Scenario, tables: dict[str, pd.DataFrame], soil: SoilSpec,
+                  weather: pd.DataFrame, days: int) -> pd.DataFrame:
     """Daily states and fluxes from each application date (planting for 0-N) for ``days``."""
-    n2o = parse_daily(files["N2O"], "N2O")
-    ghg = parse_daily(files["GHG"], "GHG")
-    water = parse_daily(files["SoilWat"], "SoilWat")
-    temp = parse_daily(files["SoilTemp"], "SoilTemp")
-    nitrogen = parse_daily(files["SoilNi"], "SoilNi")
+    n2o, ghg, water = tables["N2O"], tables["GHG"], tables["SoilWat"]
+    temp, nitrogen = tables["SoilTemp"], tables["SoilNi"]
     wx = weather.set_index(pd.to_datetime(weather["date"]))
     daily = pd.DataFrame({
         "das": n2o["DAS"],
