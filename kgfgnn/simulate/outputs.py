@@ -12,28 +12,35 @@ class DSSATOutputError(ValueError):
     """An output file did not have the expected table layout."""
 
 
-def _table(text: str, marker: str, name: str) -> tuple[list[str], list[list[str]]]:
+def _header(text: str, marker: str, name: str) -> tuple[str, list[str]]:
+    """The header line starting with ``marker`` and the data lines of its table."""
     lines = text.splitlines()
     start = next((i for i, ln in enumerate(lines) if ln.startswith(marker)), None)
     if start is None:
         raise DSSATOutputError(f"{name}: no header line starting with {marker!r}")
-    header = lines[start][1:].split()
-    rows = []
+    data = []
     for ln in lines[start + 1:]:
         if not ln.strip():
-            if rows:
+            if data:
                 break
             continue
         if ln.startswith(("*", "@", "!")):
             break
-        values = ln.split()
+        data.append(ln)
+    if not data:
+        raise DSSATOutputError(f"{name}: header found but no data rows")
+    return lines[start], data
+
+
+def _table(text: str, marker: str, name: str) -> tuple[list[str], list[list[str]]]:
+    """Rows split on blanks (for tables whose text columns hold no blanks)."""
+    header_line, data = _header(text, marker, name)
+    header = header_line[1:].split()
+    rows = [ln.split() for ln in data]
+    for ln, values in zip(data, rows, strict=True):
         if len(values) != len(header):
             raise DSSATOutputError(
-                f"{name}: row has {len(values)} values for {len(header)} columns: {ln[:80]!r}"
-            )
-        rows.append(values)
-    if not rows:
-        raise DSSATOutputError(f"{name}: header found but no data rows")
+                f"{name}: row has {len(values)} values for {len(header)} columns: {ln[:80]!r}")
     return header, rows
 
 
@@ -43,12 +50,9 @@ def _fixed_width_table(text: str, marker: str, name: str,
     """Rows cut at the right edge of each header name (DSSAT right-aligns its numbers, and
     wide numbers can touch their neighbours, so splitting on blanks is not safe). With
     ``columns``, only those (and YEAR, DOY) are cut out."""
-    lines = text.splitlines()
-    start = next((i for i, ln in enumerate(lines) if ln.startswith(marker)), None)
-    if start is None:
-        raise DSSATOutputError(f"{name}: no header line starting with {marker!r}")
-    spans = [m.span() for m in re.finditer(r"\S+", lines[start])]
-    names = [lines[start][a:b].lstrip("@") for a, b in spans]
+    header_line, data = _header(text, marker, name)
+    spans = [m.span() for m in re.finditer(r"\S+", header_line)]
+    names = [header_line[a:b].lstrip("@") for a, b in spans]
     edges = [0] + [b for _, b in spans]
     keep = list(range(len(names)))
     if columns is not None:
@@ -57,22 +61,13 @@ def _fixed_width_table(text: str, marker: str, name: str,
             raise DSSATOutputError(f"{name}: missing column(s) {missing}")
         wanted = {"YEAR", "DOY", *columns}
         keep = [k for k, n in enumerate(names) if n in wanted]
-    header = [names[k] for k in keep]
     rows = []
-    for ln in lines[start + 1:]:
-        if not ln.strip():
-            if rows:
-                break
-            continue
-        if ln.startswith(("*", "@", "!")):
-            break
+    for ln in data:
         values = [ln[edges[k]:edges[k + 1]].strip() for k in keep]
         if len(ln.rstrip()) > edges[-1] or any(not v for v in values):
             raise DSSATOutputError(f"{name}: row does not fit the header layout: {ln[:80]!r}")
         rows.append(values)
-    if not rows:
-        raise DSSATOutputError(f"{name}: header found but no data rows")
-    return header, rows
+    return [names[k] for k in keep], rows
 
 
 def parse_daily(text: str, name: str = "daily output",
