@@ -18,7 +18,6 @@ import pandas as pd
 import torch
 from torch_geometric.data import Data, InMemoryDataset
 
-from kgfgnn import TARGETS
 from kgfgnn.atomic import atomic_path, write_json
 from kgfgnn.knowledge import KNOWLEDGE_EDGES, contracted_edges, knowledge_graph
 
@@ -171,7 +170,3 @@ class GHGGraphDataset(InMemoryDataset):
         with atomic_path(self.processed_paths[0]) as tmp:
             self.save(items, str(tmp))
 
-
-def ordered_targets(columns) -> list[str]:
-    """Target names in the package's canonical order."""
-    return [t for t in TARGETS if t in columns]
