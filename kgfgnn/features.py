@@ -26,6 +26,14 @@ from torch import nn
 from kgfgnn.atomic import atomic_path, write_json
 
 
+def restore_scaler(mean, scale) -> StandardScaler:
+    """A fitted ``StandardScaler`` rebuilt from its saved mean and scale."""
+    scaler = StandardScaler()
+    scaler.mean_, scaler.scale_ = np.asarray(mean, dtype=float), np.asarray(scale, dtype=float)
+    scaler.var_, scaler.n_features_in_ = scaler.scale_**2, len(scaler.mean_)
+    return scaler
+
+
 class Autoencoder(nn.Module):
     """Symmetric MLP autoencoder: d -> hidden -> latent -> hidden -> d."""
 
@@ -191,11 +199,7 @@ class AutoencoderSelector(TransformerMixin, BaseEstimator):
         self = cls(**params)
         self.feature_names_in_ = np.array(meta["feature_names_in"], dtype=object)
         self.n_features_in_ = len(self.feature_names_in_)
-        self.scaler_ = StandardScaler()
-        self.scaler_.mean_ = np.array(meta["scaler_mean"])
-        self.scaler_.scale_ = np.array(meta["scaler_scale"])
-        self.scaler_.var_ = self.scaler_.scale_**2
-        self.scaler_.n_features_in_ = self.n_features_in_
+        self.scaler_ = restore_scaler(meta["scaler_mean"], meta["scaler_scale"])
         self.model_ = Autoencoder(self.n_features_in_, self.hidden, self.latent_dim)
         state = torch.load(directory / "ae_state.pt", weights_only=True)
         self.model_.load_state_dict(state)

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from kgfgnn import __version__
 from kgfgnn.atomic import atomic_path
+from kgfgnn.features import restore_scaler
 from kgfgnn.graphs import GraphSpec
 from kgfgnn.models import KGFGNN
 
@@ -218,11 +219,8 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         spec = GraphSpec(ckpt["spec"]["nodes"],
                          {t: [tuple(e) for e in rows] for t, rows in ckpt["spec"]["edges"].items()})
         self = cls(spec=spec, **ckpt["params"])
-        self.x_scaler_, self.y_scaler_ = StandardScaler(), StandardScaler()
-        for scaler, mean, scale in ((self.x_scaler_, ckpt["x_mean"], ckpt["x_scale"]),
-                                    (self.y_scaler_, ckpt["y_mean"], ckpt["y_scale"])):
-            scaler.mean_, scaler.scale_ = np.array(mean), np.array(scale)
-            scaler.var_, scaler.n_features_in_ = scaler.scale_**2, len(mean)
+        self.x_scaler_ = restore_scaler(ckpt["x_mean"], ckpt["x_scale"])
+        self.y_scaler_ = restore_scaler(ckpt["y_mean"], ckpt["y_scale"])
         self.z_low_, self.z_high_ = np.array(ckpt["z_low"]), np.array(ckpt["z_high"])
         self.model_ = self._build()
         self.model_.load_state_dict(ckpt["state_dict"])

@@ -90,7 +90,8 @@ def run_transfer(real: pd.DataFrame, sim: pd.DataFrame, config: TransferConfig, 
             X_sim, sim[[TARGET]].set_axis(["n2o"], axis=1))
         pretrained_last = pretrained
         knowledge = simulation_knowledge_model(sim, run_seed)
-        sim_feature = simulated_flux(knowledge, real)
+        hybrid_X = np.column_stack([X_real[list(OBSERVED)].to_numpy(),
+                                    simulated_flux(knowledge, real)])
         rng = np.random.default_rng(run_seed)
         sizes = [*sorted(config.curve_sites), None]
         for k, (train_all, test) in enumerate(folds("grouped", config.n_folds, run_seed,
@@ -111,7 +112,6 @@ def run_transfer(real: pd.DataFrame, sim: pd.DataFrame, config: TransferConfig, 
                                              y_real[train], run_seed, config.search_iter)
                     preds[f"real_only:{name}"] = model.predict(
                         X_real.iloc[test][list(OBSERVED)].to_numpy())
-                    hybrid_X = np.column_stack([X_real[list(OBSERVED)].to_numpy(), sim_feature])
                     model, _ = tune_baseline(name, hybrid_X[train], y_real[train], run_seed,
                                              config.search_iter)
                     preds[f"hybrid:{name}"] = model.predict(hybrid_X[test])

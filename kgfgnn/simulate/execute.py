@@ -111,12 +111,17 @@ def plan(config: SimulationConfig, stations: pd.DataFrame | None = None,
     return groups
 
 
-def run_group(group: Group, daily_window_days: int) -> tuple[list[dict], list[pd.DataFrame]]:
-    """Run every scenario of a group on one weather series (executes in a worker)."""
+def group_weather(group: Group) -> pd.DataFrame:
+    """The group's seeded daily weather, covering all of its seasons."""
     first = min(s.planting for s in group.scenarios)
     start, n_days = weather_window(first, DAYS_BEFORE_PLANTING, WEATHER_DAYS_AFTER_PLANTING)
-    weather = generate_weather(group.normals, start, n_days,
-                               np.random.default_rng(list(group.weather_seed)))
+    return generate_weather(group.normals, start, n_days,
+                            np.random.default_rng(list(group.weather_seed)))
+
+
+def run_group(group: Group, daily_window_days: int) -> tuple[list[dict], list[pd.DataFrame]]:
+    """Run every scenario of a group on one weather series (executes in a worker)."""
+    weather = group_weather(group)
     station = weather_station(group.site, weather)
     rows, daily = [], []
     for scenario in group.scenarios:

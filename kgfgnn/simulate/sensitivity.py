@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from kgfgnn.simulate.execute import Group, map_local
+from kgfgnn.simulate.execute import Group, group_weather, map_local
 from kgfgnn.simulate.season import run_season
 
 RESPONSES = {
@@ -55,14 +55,8 @@ PERTURBATIONS: dict[str, Callable] = {
 
 
 def _run(task: tuple[Group, list[str]]) -> list[dict]:
-    from kgfgnn.simulate.execute import DAYS_BEFORE_PLANTING, WEATHER_DAYS_AFTER_PLANTING
-    from kgfgnn.simulate.weather import generate_weather, weather_window
-
     group, sim_ids = task
-    first = min(s.planting for s in group.scenarios)
-    start, n_days = weather_window(first, DAYS_BEFORE_PLANTING, WEATHER_DAYS_AFTER_PLANTING)
-    weather = generate_weather(group.normals, start, n_days,
-                               np.random.default_rng(list(group.weather_seed)))
+    weather = group_weather(group)
     rows = []
     for s in (x for x in group.scenarios if x.sim_id in sim_ids):
         base, _ = run_season(s, group.site, group.soil, weather, 1)
