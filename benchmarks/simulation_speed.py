@@ -1,7 +1,11 @@
 """Simulation throughput: seasons per second on 1 and 2 workers, and our Python overhead.
 
-The overhead is the share of the single-worker wall time not spent inside the DSSAT-CSM
-binary (timed around DSSATTools' call of the executable). Run from the repository root:
+Every season is a 365-day crop year with DayCent denitrification, run by the study's batch
+runner (one call of the binary per site, crop and weather year). The overhead is the share
+of the single-worker wall time not spent inside the DSSAT-CSM binary, which is timed around
+each call of the bare executable on the very inputs the runner wrote (the same scenario set
+every time: 6 countries x 1 site x 2 crops x 2 blocks x 3 N rates). Run from the repository
+root:
 
     .venv/bin/python benchmarks/simulation_speed.py
 """
@@ -16,7 +20,7 @@ from kgfgnn.simulate.execute import SimulationConfig, execute, plan
 
 
 class _BinaryTimer:
-    """Wraps ``subprocess.run`` inside DSSATTools to add up the model binary's wall time."""
+    """Wraps ``subprocess.run`` inside the batch runner to add up the binary's wall time."""
 
     def __init__(self):
         self.seconds = 0.0
@@ -41,14 +45,14 @@ def main() -> None:
     groups = plan(config)
     n = sum(len(g.scenarios) for g in groups)
 
-    import DSSATTools.run as dssat_run
+    import kgfgnn.simulate.batch as batch
 
     timer = _BinaryTimer()
-    dssat_run.subprocess.run = timer
+    batch.subprocess.run = timer
     start = time.perf_counter()
     execute(groups, 30, workers=1, progress=False)
     one = time.perf_counter() - start
-    dssat_run.subprocess.run = timer._run
+    batch.subprocess.run = timer._run
 
     start = time.perf_counter()
     execute(groups, 30, workers=2, progress=False)
@@ -58,8 +62,9 @@ def main() -> None:
     print(f"1 worker : {n / one:6.2f} seasons/s ({one:.1f} s)")
     print(f"2 workers: {n / two:6.2f} seasons/s ({two:.1f} s, includes process start-up)")
     print(f"scaling 1 -> 2 workers: {one / two:.2f}x")
-    print(f"time inside the DSSAT binary (1 worker): {timer.seconds:.1f} s; "
-          f"Python overhead share: {1 - timer.seconds / one:.1%}")
+    print(f"time inside the DSSAT binary (1 worker): {timer.seconds:.1f} s "
+          f"({timer.seconds / n * 1000:.0f} ms per 365-day season)")
+    print(f"Python overhead share of one worker's wall time: {1 - timer.seconds / one:.1%}")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             n = predict_csv(args.model, args.input, args.output)
-        except (PredictionInputError, FileNotFoundError) as err:
+        except PredictionInputError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
         print(f"wrote {n} predictions to {args.output}")

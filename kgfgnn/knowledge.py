@@ -99,9 +99,9 @@ KNOWLEDGE_EDGES: tuple[tuple[str, str, str], ...] = (
     ("precip_mm", "drainage_mm", "ritchie1998"),
     ("soil_ksat_cm_h", "drainage_mm", "ritchie1998"),
     ("soil_sand_pct", "drainage_mm", "ritchie1998"),
-    ("drainage_mm", "no3_leached_kg_n_ha", "godwin1991"),
-    ("no3_mean_0_15_ppm", "no3_leached_kg_n_ha", "godwin1991"),
-    ("no3_leached_kg_n_ha", "no3_mean_0_15_ppm", "godwin1991"),
+    ("drainage_mm", "no3_leached_kg_n_ha_yr", "godwin1991"),
+    ("no3_mean_0_15_ppm", "no3_leached_kg_n_ha_yr", "godwin1991"),
+    ("no3_leached_kg_n_ha_yr", "no3_mean_0_15_ppm", "godwin1991"),
     # temperature
     ("t_max_mean_c", "soil_temp_mean_0_15_c", "williams1984"),
     ("t_min_mean_c", "soil_temp_mean_0_15_c", "williams1984"),

@@ -69,6 +69,10 @@ NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
                                    1, 180),
         "workers": Param(int, "local worker processes; 0 = one per core", 0, 256),
         "scheduler": Param(str, "Dask scheduler address; empty = local processes"),
+        "ghg_method": Param(str, "DSSAT-CSM denitrification/N2O method of the study's data",
+                            choices=("daycent", "ceres")),
+        "compare_methods": Param(bool, "also run the design with the other GHG method and "
+                                       "show both"),
     },
     "02_features": {
         **_COMMON,

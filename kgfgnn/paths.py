@@ -1,4 +1,9 @@
-"""Where shared input data, profiles, notebooks and artefacts live."""
+"""Where input data, profiles, notebooks and artefacts live.
+
+The study's input files are part of the repository (``data/``, provenance in
+``data/README.md``), so a bare clone and Binder run without anything beside them.
+``$KGFGNN_DATA`` may point at another folder with the same layout.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +14,22 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PROFILES_DIR = REPO_ROOT / "profiles"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 EXECUTED_DIR = REPO_ROOT / "book" / "executed"
-SHARED_ENV_VAR = "KGFGNN_SHARED"
-DEFAULT_SHARED = REPO_ROOT.parent / "shared"
+DATA_ENV_VAR = "KGFGNN_DATA"
+DEFAULT_DATA = REPO_ROOT / "data"
 
 
-def shared_dir() -> Path:
-    """The team's shared folder: ``$KGFGNN_SHARED`` or ``../shared`` beside the repository."""
-    return Path(os.environ.get(SHARED_ENV_VAR, DEFAULT_SHARED)).expanduser().resolve()
+def data_dir() -> Path:
+    """The input data folder: ``$KGFGNN_DATA`` or ``data/`` in the repository."""
+    return Path(os.environ.get(DATA_ENV_VAR) or DEFAULT_DATA).expanduser().resolve()
 
 
-def shared_file(relative: str) -> Path:
-    """Path of one file under ``<shared>/data``; a clear error when it is missing."""
-    path = shared_dir() / "data" / relative
+def data_file(relative: str) -> Path:
+    """Path of one input file under the data folder; a clear error when it is missing."""
+    path = data_dir() / relative
     if not path.is_file():
         raise FileNotFoundError(
-            f"shared data file {relative!r} not found: looked for {path} "
-            f"(set {SHARED_ENV_VAR} to the folder that holds data/)"
+            f"input data file {relative!r} not found: looked for {path} "
+            f"(the repository ships it under data/; {DATA_ENV_VAR} overrides the folder)"
         )
     return path
 

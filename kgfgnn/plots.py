@@ -36,21 +36,28 @@ def flux_by_country(seasonal: pd.DataFrame, column: str, label: str):
 
 
 def n_response(seasonal: pd.DataFrame):
-    """Mean seasonal N2O-N against N rate, per crop (±1 standard error)."""
+    """Mean annual N2O-N against N rate, per crop (±1 standard error)."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    sns.lineplot(data=seasonal, x="n_rate_kg_ha", y="n2o_kg_n_ha", hue="crop", marker="o",
+    sns.lineplot(data=seasonal, x="n_rate_kg_ha", y="n2o_kg_n_ha_yr", hue="crop", marker="o",
                  errorbar="se", ax=ax)
-    ax.set(xlabel="N applied (kg N/ha)", ylabel="N2O-N (kg N/ha/season)")
+    ax.set(xlabel="N applied (kg N/ha)", ylabel="annual N2O-N (kg N/ha/yr)")
     return fig
 
 
-def emission_factors(ef: pd.DataFrame):
-    """Simulated EF distributions per IPCC class with the IPCC 2019 Tier 1 values."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+def emission_factors(ef: pd.DataFrame, field: pd.DataFrame | None = None):
+    """Simulated annual EF distributions per IPCC class with the IPCC 2019 Tier 1 values,
+    and (when given) the measured EFs of the field dose-response studies."""
+    fig, ax = plt.subplots(figsize=(8, 4))
     classes = [c for c in ("wet climate", "dry climate", "flooded rice") if c in set(ef.ipcc_class)]
-    sns.boxplot(data=ef, x="ipcc_class", y="ef_pct", order=classes, ax=ax, fliersize=2)
+    data = ef[["ipcc_class", "ef_pct"]]
+    order = list(classes)
+    if field is not None:
+        data = pd.concat([data, field[["ef_pct"]].assign(ipcc_class="field studies")])
+        order.append("field studies")
+    sns.boxplot(data=data, x="ipcc_class", y="ef_pct", order=order, ax=ax, fliersize=2,
+                color="#88CCEE")
     for i, c in enumerate(classes):
-        ax.plot([i - 0.4, i + 0.4], [IPCC_EF[c]] * 2, color="red", lw=2,
+        ax.plot([i - 0.4, i + 0.4], [IPCC_EF[c]] * 2, color="#CC6677", lw=2,
                 label="IPCC 2019 Tier 1" if i == 0 else None)
     ax.set_yscale("symlog", linthresh=0.01)
     ax.set_yticks([0, 0.01, 0.1, 1, 10])
@@ -64,30 +71,30 @@ def methane_by_water(seasonal: pd.DataFrame):
     """Seasonal CH4-C of flooded rice against upland crops."""
     fig, ax = plt.subplots(figsize=(6, 4))
     data = seasonal.assign(regime=np.where(seasonal.flooded, "flooded rice", "upland"))
-    sns.stripplot(data=data, x="regime", y="ch4_kg_c_ha", hue="regime", alpha=0.5, ax=ax,
+    sns.stripplot(data=data, x="regime", y="ch4_kg_c_ha_yr", hue="regime", alpha=0.5, ax=ax,
                   legend=False)
-    ax.set(xlabel="", ylabel="CH4-C (kg C/ha/season)")
+    ax.set(xlabel="", ylabel="CH4-C (kg C/ha/yr)")
     return fig
 
 
 def respiration(seasonal: pd.DataFrame):
     """Seasonal soil CO2-C against mean soil temperature and topsoil organic C."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    sns.scatterplot(data=seasonal, x="soil_temp_mean_0_15_c", y="co2_kg_c_ha",
+    sns.scatterplot(data=seasonal, x="soil_temp_mean_0_15_c", y="co2_kg_c_ha_yr",
                     hue="soil_oc_pct", palette="viridis", s=12, ax=ax)
-    ax.set(xlabel="mean soil temperature 0-15 cm (°C)", ylabel="CO2-C (kg C/ha/season)")
+    ax.set(xlabel="mean soil temperature 0-15 cm (°C)", ylabel="CO2-C (kg C/ha/yr)")
     return fig
 
 
 def n_balance(seasonal: pd.DataFrame):
     """Mean seasonal N budget terms per N rate."""
     cols = {"n_rate_kg_ha": "applied", "n_mineralised_kg_ha": "net mineralisation",
-            "n_uptake_kg_ha": "crop uptake", "no3_leached_kg_n_ha": "NO3 leached",
+            "n_uptake_kg_ha": "crop uptake", "no3_leached_kg_n_ha_yr": "NO3 leached",
             "n_gas_losses_kg_ha": "gaseous losses"}
     means = seasonal.groupby("n_rate_kg_ha")[list(cols)].mean().rename(columns=cols)
     fig, ax = plt.subplots(figsize=(7, 4))
     means.plot.bar(ax=ax)
-    ax.set(xlabel="N rate (kg N/ha)", ylabel="kg N/ha/season")
+    ax.set(xlabel="N rate (kg N/ha)", ylabel="kg N/ha/yr (crop year)")
     return fig
 
 

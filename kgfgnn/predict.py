@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -52,18 +55,71 @@ def predict_frame(model: KGFGNNRegressor, latent: list[str], frame: pd.DataFrame
     return np.asarray(model.predict(features)).reshape(-1)
 
 
+def read_input_csv(path: Path, dtype: dict[str, type]) -> pd.DataFrame:
+    """The input CSV as text cells (empty cells as NaN); one-line errors for unreadable files."""
+    if not path.exists():
+        raise PredictionInputError(f"input file {path} not found")
+    if not path.is_file():
+        raise PredictionInputError(f"input {path} is not a file")
+    try:
+        frame = pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        raise PredictionInputError(f"input file {path} is empty: expected a header line "
+                                   "and at least one data row") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        reason = str(err).strip().splitlines()[-1]
+        raise PredictionInputError(f"input file {path} is not a readable CSV: {reason}") from None
+    except OSError as err:
+        raise PredictionInputError(f"input file {path} cannot be read: {err.strerror}") from None
+    if frame.empty:
+        raise PredictionInputError(f"input file {path} has a header but no data rows")
+    return frame
+
+
+def load_model(path: Path) -> tuple[KGFGNNRegressor, dict]:
+    """A saved kgfgnn checkpoint; a one-line error for anything else."""
+    if not path.exists():
+        raise PredictionInputError(f"model file {path} not found")
+    if not path.is_file():
+        raise PredictionInputError(f"model {path} is not a file")
+    try:
+        return KGFGNNRegressor.load(path)
+    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, RuntimeError, KeyError,
+            TypeError, ValueError, AttributeError, OSError) as err:
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:120]
+        raise PredictionInputError(
+            f"model file {path} is not a kgfgnn model checkpoint (written by the real-world "
+            f"notebook, e.g. artefacts/quick/models/): {reason}") from None
+
+
+def check_writable(path: Path) -> None:
+    """Fail before any work when the output cannot be written where asked."""
+    if path.is_dir():
+        raise PredictionInputError(f"output {path} is a folder; give a file name")
+    folder = path.parent
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise PredictionInputError(f"output folder {folder} cannot be written "
+                                   f"({existing} is not a writable folder)")
+
+
+def write_output(frame: pd.DataFrame, path: Path) -> None:
+    """Atomic CSV write; a one-line error (and nothing left behind) when it fails."""
+    try:
+        with atomic_path(path) as tmp:
+            frame.to_csv(tmp, index=False)
+    except OSError as err:
+        raise PredictionInputError(f"output {path} cannot be written: {err.strerror}") from None
+
+
 def predict_csv(model_path: str | Path, input_path: str | Path,
                 output_path: str | Path) -> int:
     """Read, validate, predict and write (atomically). Returns the number of rows."""
-    model_path, input_path = Path(model_path), Path(input_path)
-    for path, what in ((model_path, "model"), (input_path, "input")):
-        if not path.is_file():
-            raise FileNotFoundError(f"{what} file {path} not found")
-    frame = validate_input(pd.read_csv(input_path, dtype={"fertilizer": str, "group": str},
-                                       keep_default_na=False, na_values=[""]))
-    model, extra = KGFGNNRegressor.load(model_path)
+    model_path, input_path, output_path = Path(model_path), Path(input_path), Path(output_path)
+    check_writable(output_path)
+    frame = validate_input(read_input_csv(input_path, {"fertilizer": str, "group": str}))
+    model, extra = load_model(model_path)
     out = frame.copy()
     out[PREDICTION_COLUMN] = predict_frame(model, list(extra.get("latent", [])), frame)
-    with atomic_path(output_path) as tmp:
-        out.to_csv(tmp, index=False)
+    write_output(out, output_path)
     return len(out)

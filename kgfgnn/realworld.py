@@ -8,7 +8,7 @@ Mapping (documented in the book):
 - ``fertilizer`` code -> the four N-form shares ``n_*_frac`` (:data:`FERTILISER_CODES`);
   ``unknown`` gets the mean composition of the six simulated fertiliser types;
 - ``emission`` (mean flux, g N2O-N/ha/day) <-> the simulation's seasonal N2O-N divided by
-  the simulated season length: ``1000 * n2o_kg_n_ha / season_days``.
+  the simulated season length: ``1000 * n2o_kg_n_ha_season / season_days`` (planting to maturity).
 
 The other variables of the N2O pathway (soil NH4 and NO3, mineralisation, WFPS, ...) are
 not recorded by the real data; they stay in the graph as *latent* nodes whose value is
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from kgfgnn.knowledge import KNOWLEDGE_EDGES, knowledge_graph
-from kgfgnn.paths import shared_file
+from kgfgnn.paths import data_file
 from kgfgnn.variables import N_FORM_COLUMNS, N_FORMS, n_form_fractions
 
 REAL_FILE = "real/carey2007_n2o_fertiliser.csv"
@@ -74,7 +74,7 @@ def map_real(frame: pd.DataFrame) -> pd.DataFrame:
 
 def load_real() -> pd.DataFrame:
     """The measured data set with mapped features, the target and the site group."""
-    raw = pd.read_csv(shared_file(REAL_FILE), keep_default_na=False, na_values=[""])
+    raw = pd.read_csv(data_file(REAL_FILE), keep_default_na=False, na_values=[""])
     out = map_real(raw)
     out[TARGET] = raw["emission"].astype(float)
     out["group"] = raw["group"].astype(str)
@@ -89,7 +89,7 @@ def simulated_observables(seasonal: pd.DataFrame) -> pd.DataFrame:
         seasonal[["soil_oc_pct"]].astype(float),
         n_form_fractions(seasonal["fertiliser"], seasonal["n_rate_kg_ha"]),
     ], axis=1)
-    frame[TARGET] = 1000 * seasonal["n2o_kg_n_ha"] / seasonal["season_days"].clip(lower=1)
+    frame[TARGET] = 1000 * seasonal["n2o_kg_n_ha_season"] / seasonal["season_days"].clip(lower=1)
     return frame
 
 

@@ -68,9 +68,41 @@ def run_notebooks(
     return timings.get("seconds", {})
 
 
+REPOSITORY_ENV_VAR = "KGFGNN_REPOSITORY_URL"
+
+
+def repository_url(source_root: Path = REPO_ROOT) -> str:
+    """The published repository's https address: ``$KGFGNN_REPOSITORY_URL``, else the git
+    remote ``origin`` when it is a GitHub/GitLab address; "" when unknown."""
+    import os
+    import re
+    import subprocess
+
+    url = os.environ.get(REPOSITORY_ENV_VAR, "").strip()
+    if not url:
+        done = subprocess.run(["git", "-C", str(source_root), "remote", "get-url", "origin"],
+                              capture_output=True, text=True, check=False)
+        url = done.stdout.strip() if done.returncode == 0 else ""
+    url = re.sub(r"^git@([^:]+):", r"https://\1/", url).removesuffix(".git")
+    return url if re.match(r"^https://(github|gitlab)\.com/[\w.-]+/[\w.-]+$", url) else ""
+
+
+def book_config(source_root: Path, url: str) -> dict:
+    """``_config.yml`` with the repository address filled in (launch buttons need it)."""
+    import yaml
+
+    config = yaml.safe_load((source_root / "_config.yml").read_text())
+    config.setdefault("repository", {})["url"] = url
+    config.setdefault("sphinx", {}).setdefault("config", {}).setdefault(
+        "html_theme_options", {})["repository_url"] = url
+    return config
+
+
 def build_book(source_root: Path = REPO_ROOT, output: Path | None = None) -> Path:
     """Build the HTML book with Sphinx warnings as errors; return the ``html`` folder."""
     import subprocess
+
+    import yaml
 
     output = output or source_root
     cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
@@ -78,5 +110,11 @@ def build_book(source_root: Path = REPO_ROOT, output: Path | None = None) -> Pat
     html = output / "_build" / "html"
     if html.exists():
         shutil.rmtree(html)
+    url = repository_url(source_root)
+    if url:  # a config with the address, beside the build (never in the source tree)
+        config_file = output / "_build" / "_config_with_repository.yml"
+        config_file.parent.mkdir(parents=True, exist_ok=True)
+        config_file.write_text(yaml.safe_dump(book_config(source_root, url)))
+        cmd += ["--config", str(config_file)]
     subprocess.run(cmd, check=True)
     return html

@@ -7,7 +7,7 @@ import pandas as pd
 
 from kgfgnn import TARGETS
 
-TARGET_COLUMNS = {"n2o": "n2o_kg_n_ha", "co2": "co2_kg_c_ha", "ch4": "ch4_kg_c_ha"}
+TARGET_COLUMNS = {"n2o": "n2o_kg_n_ha_yr", "co2": "co2_kg_c_ha_yr", "ch4": "ch4_kg_c_ha_yr"}
 
 # Share of the applied N in each chemical form, per fertiliser type. UAN: 50 % urea, 25 %
 # ammonium, 25 % nitrate (by N; standard UAN composition); ammonium nitrate: half NH4, half
@@ -35,7 +35,7 @@ DRIVERS = (
 STATES = (
     "wfps_mean_0_15", "soil_temp_mean_0_15_c", "no3_mean_0_15_ppm", "nh4_mean_0_15_ppm",
     "soil_water_mean_0_15", "inorganic_n_mean_kg_ha", "yield_kg_ha", "biomass_kg_ha",
-    "n_uptake_kg_ha", "irrigation_mm", "et_mm", "drainage_mm", "no3_leached_kg_n_ha",
+    "n_uptake_kg_ha", "irrigation_mm", "et_mm", "drainage_mm", "no3_leached_kg_n_ha_yr",
     "n_mineralised_kg_ha",
 )
 """Simulated soil and crop states that field studies routinely measure."""

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from kgfgnn.atomic import atomic_path, write_parquet
-from kgfgnn.paths import SHARED_ENV_VAR, shared_file
+from kgfgnn.paths import DATA_ENV_VAR, data_file
 
 
 def test_failed_write_leaves_nothing(tmp_path):
@@ -21,8 +21,8 @@ def test_successful_write_replaces_target(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
 
 
-def test_missing_shared_file_names_file_and_place(tmp_path, monkeypatch):
-    monkeypatch.setenv(SHARED_ENV_VAR, str(tmp_path))
+def test_missing_data_file_names_file_and_place(tmp_path, monkeypatch):
+    monkeypatch.setenv(DATA_ENV_VAR, str(tmp_path))
     with pytest.raises(FileNotFoundError, match=r"'soils/isis_sites.csv' not found: looked for "
-                                                r".*data/soils/isis_sites.csv"):
-        shared_file("soils/isis_sites.csv")
+                                                r".*soils/isis_sites.csv"):
+        data_file("soils/isis_sites.csv")

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -85,3 +87,68 @@ def test_map_real_is_columnwise():
     frame = pd.DataFrame({"fertilizer": ["UAN"], "carbon": [2.0], "n.input": [120.0]})
     mapped = map_real(frame)
     assert mapped.loc[0, "n_urea_frac"] == 0.5 and mapped.loc[0, "n_rate_kg_ha"] == 120
+
+
+def _run_predict(model, src, out, capsys) -> str:
+    code = main(["predict", "--model", str(model), "--input", str(src), "--output", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err
+    return lines[0]
+
+
+GOOD_ROWS = "fertilizer,carbon,n.input\nU,1.0,100\n"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", r"is empty: expected a header line"),
+    ("fertilizer,carbon,n.input\n", r"has a header but no data rows"),
+    ("fertilizer,carbon,n.input\nU,1,2\nU,1,2,3,4\n", r"not a readable CSV"),
+])
+def test_unreadable_input_is_one_line(model_path, tmp_path, capsys, content, message):
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(content)
+    line = _run_predict(model_path, src, out, capsys)
+    assert re.search(message, line) and str(src) in line
+    assert list(tmp_path.iterdir()) == [src]
+
+
+def test_missing_input_file_is_one_line(model_path, tmp_path, capsys):
+    line = _run_predict(model_path, tmp_path / "nope.csv", tmp_path / "out.csv", capsys)
+    assert "input file" in line and "nope.csv not found" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("model_bytes", [b"", b"not a model at all", b"PK\x03\x04broken"])
+def test_a_file_that_is_not_a_model_is_one_line(tmp_path, capsys, model_bytes):
+    src, out, fake = tmp_path / "in.csv", tmp_path / "out.csv", tmp_path / "fake.pt"
+    src.write_text(GOOD_ROWS)
+    fake.write_bytes(model_bytes)
+    line = _run_predict(fake, src, out, capsys)
+    assert "is not a kgfgnn model checkpoint" in line and "fake.pt" in line
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["fake.pt",
+                                                                              "in.csv"]
+
+
+def test_a_torch_file_without_a_model_is_one_line(tmp_path, capsys):
+    import torch
+
+    src, out, other = tmp_path / "in.csv", tmp_path / "out.csv", tmp_path / "other.pt"
+    src.write_text(GOOD_ROWS)
+    torch.save({"weights": torch.zeros(3)}, other)
+    line = _run_predict(other, src, out, capsys)
+    assert "is not a kgfgnn model checkpoint" in line
+    assert not out.exists()
+
+
+def test_unwritable_output_folder_is_one_line(model_path, tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text(GOOD_ROWS)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    line = _run_predict(model_path, src, blocker / "sub" / "out.csv", capsys)
+    assert "cannot be written" in line
+    line = _run_predict(model_path, src, tmp_path, capsys)
+    assert "is a folder" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "in.csv"]

@@ -28,7 +28,8 @@ def site_table(groups: list[Group]) -> pd.DataFrame:
         top = g.soil.topsoil(15.0)
         rows[g.site.site_id] = {
             "site_id": g.site.site_id, "iso2": g.site.iso2, "country": g.site.country,
-            "zone": g.site.zone, "station_id": g.site.station_id,
+            "zone": g.site.zone, "ipcc_climate": g.site.ipcc_climate,
+            "aridity_index": g.site.aridity_index, "station_id": g.site.station_id,
             "station_distance_km": g.site.station_distance_km,
             "lat_deg": g.site.station_lat, "lon_deg": g.site.station_lon,
             "t_annual_c": float(monthly(g.normals, "tmp").mean()),
@@ -86,10 +87,11 @@ def emission_factors(seasonal: pd.DataFrame) -> pd.DataFrame:
     """
     keys = ["site_id", "crop", "year_index", "block"]
     usable = seasonal[seasonal.status != "model_error"]
-    control = usable[usable.n_rate_kg_ha == 0][[*keys, "n2o_kg_n_ha"]].rename(
-        columns={"n2o_kg_n_ha": "n2o_control_kg_n_ha"})
+    control = usable[usable.n_rate_kg_ha == 0][[*keys, "n2o_kg_n_ha_yr"]].rename(
+        columns={"n2o_kg_n_ha_yr": "n2o_control_kg_n_ha"})
     fert = usable[usable.n_rate_kg_ha > 0].merge(control, on=keys, how="inner")
-    fert["ef_pct"] = 100 * (fert.n2o_kg_n_ha - fert.n2o_control_kg_n_ha) / fert.n_rate_kg_ha
+    fert["ef_pct"] = 100 * (fert.n2o_kg_n_ha_yr - fert.n2o_control_kg_n_ha) / fert.n_rate_kg_ha
     fert["ipcc_class"] = np.select(
-        [fert.flooded, fert.zone == "arid"], ["flooded rice", "dry climate"], "wet climate")
+        [fert.flooded, fert.ipcc_climate == "dry"], ["flooded rice", "dry climate"],
+        "wet climate")
     return fert

@@ -8,7 +8,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kgfgnn.simulate.climate import climate_zone, monthly
+from kgfgnn.simulate.climate import (
+    aridity_index,
+    climate_zone,
+    ipcc_climate,
+    monthly,
+)
 from kgfgnn.simulate.soils import SoilSpec
 
 N_COUNTRIES = 47
@@ -35,7 +40,26 @@ PLACEMENTS = {  # depth (cm) -> DSSAT application code (DETAIL.CDE)
 }
 FLOODED_PLACEMENTS = {0: "AP014", 10: "AP019"}  # flooded soil broadcast / deep-placed
 SPLITS = (1, 2, 3)
-SPLIT_DAYS = {1: (0,), 2: (0, 35), 3: (0, 30, 60)}
+# When the N is applied, in days after planting, by crop and number of splits (equal shares),
+# at the growth stages agronomic guides name:
+# - maize: at planting, side-dress at V6 (~35 d) and V10-V12 (~55 d) (Abendroth et al. 2011,
+#   Corn Growth and Development, Iowa State Univ. PMR 1009; Sawyer et al. 2006, PM 2015);
+# - spring wheat: at sowing, tillering (~30 d), stem extension GS30-31 (~50 d);
+# - winter wheat: no autumn N; spring top-dressings at the start of spring growth (first
+#   month >= 5 degC), GS30-31 (+25 d) and GS32 (+45 d) (AHDB Nutrient Management Guide RB209,
+#   2017, section 4: cereals);
+# - transplanted rice: basal, mid-tillering (~21 d) and panicle initiation (~45 d) for a
+#   120-day variety (Dobermann & Fairhurst 2000, Rice: Nutrient Disorders & Nutrient
+#   Management, IRRI/PPI);
+# - soybean: at planting; later splits at V3 (~30 d) and R1 (~50 d), as in the wheat ladder.
+SPLIT_DAYS = {
+    "maize": {1: (0,), 2: (0, 35), 3: (0, 35, 55)},
+    "spring_wheat": {1: (0,), 2: (0, 30), 3: (0, 30, 50)},
+    "winter_wheat": {1: (25,), 2: (0, 25), 3: (0, 25, 45)},  # from the start of spring
+    "rice": {1: (0,), 2: (0, 45), 3: (0, 21, 45)},
+    "soybean": {1: (0,), 2: (0, 30), 3: (0, 30, 50)},
+}
+SPRING_GROWTH_C = 5.0  # winter cereals resume growth above ~5 degC (RB209; Porter & Gawith 1999)
 # DSSAT 4.8 cultivar codes (MZCER048, WHCER048, RICER048, SBGRO048 .CUL files).
 MAIZE_MEDIUM, MAIZE_SHORT = "990002", "990003"
 WHEAT_SPRING, WHEAT_WINTER = "IB1500", "IB0488"  # Manitou (spring), Newton (winter)
@@ -59,6 +83,8 @@ class Site:
     station_elev_m: float
     station_distance_km: float
     soil_id: str
+    ipcc_climate: str = "wet"  # IPCC 2019 Table 11.1 moisture class of the station
+    aridity_index: float = 1.0  # annual precipitation / PET (Hargreaves)
 
 
 @dataclass(frozen=True)
@@ -80,10 +106,14 @@ class Scenario:
     irrigated: bool
     flooded: bool
     cultivar: str = ""
+    application_days: tuple[int, ...] = (0,)  # days after planting of each N application
+    ghg_method: str = "daycent"  # DSSAT-CSM denitrification/N2O method (GHG_METHODS)
+    fallow_days: int = 60  # days of the crop year before planting (see season.py)
 
     def as_row(self) -> dict:
         row = asdict(self)
         row["planting"] = pd.Timestamp(self.planting)
+        row["application_days"] = ";".join(str(d) for d in self.application_days)
         return row
 
 
@@ -114,6 +144,8 @@ def candidate_sites(stations: pd.DataFrame, soils: dict[str, SoilSpec]) -> pd.Da
             "station_id": str(station.station_id), "station_lat": float(station.lat_deg),
             "station_lon": float(station.lon_deg), "station_elev_m": float(station.elev_m),
             "station_distance_km": round(float(dist[i]), 1), "soil_id": spec.source_id,
+            "ipcc_climate": ipcc_climate(station),
+            "aridity_index": round(aridity_index(station), 3),
         })
     return pd.DataFrame(rows)
 
@@ -200,8 +232,29 @@ def planting_date(normals: pd.Series, crop: str, year: int) -> date:
     return date(year, month + 1, 15)
 
 
-def management_blocks(crop: str, n_blocks: int, rng: np.random.Generator) -> list[dict]:
-    """Random fertilisation-management blocks (each later run over the whole N-rate ladder)."""
+def application_days(crop: str, splits: int, normals: pd.Series, planting: date) -> tuple:
+    """Days after planting of each N application (:data:`SPLIT_DAYS`)."""
+    if crop != "wheat":
+        return SPLIT_DAYS[crop][splits]
+    if cultivar(normals, crop) != WHEAT_WINTER:
+        return SPLIT_DAYS["spring_wheat"][splits]
+    tmp = monthly(normals, "tmp")
+    coldest = int(tmp.argmin())
+    month = next((m % 12 for m in range(coldest + 1, coldest + 13)
+                  if tmp[m % 12] >= SPRING_GROWTH_C), (coldest + 2) % 12)
+    year = planting.year + (1 if month + 1 <= planting.month else 0)
+    spring = (date(year, month + 1, 1) - planting).days
+    return tuple(spring + d for d in SPLIT_DAYS["winter_wheat"][splits])
+
+
+def management_blocks(crop: str, n_blocks: int, rng: np.random.Generator,
+                      irrigate: bool = False) -> list[dict]:
+    """Random fertilisation-management blocks (each later run over the whole N-rate ladder).
+
+    Fertiliser form, number of splits, placement, tillage and residue are drawn; irrigation
+    is not: upland crops are irrigated automatically where the climate needs it
+    (``irrigate``, from :func:`~kgfgnn.simulate.climate.needs_irrigation`), rice is flooded.
+    """
     blocks = []
     for _ in range(n_blocks):
         flooded = crop == "rice"
@@ -212,10 +265,22 @@ def management_blocks(crop: str, n_blocks: int, rng: np.random.Generator) -> lis
             "placement_depth_cm": int(rng.choice(depths)),
             "tillage": bool(rng.random() < 0.5),
             "residue_kg_ha": float(rng.choice([0.0, RESIDUE_KG_HA])),
-            "irrigated": True if flooded else bool(rng.random() < 0.3),
+            "irrigated": True if flooded else bool(irrigate),
             "flooded": flooded,
         })
     return blocks
+
+
+# DSSAT-CSM 4.8 greenhouse-gas method switch MEGHG (FileX METHODS line, read in IPSIM.for):
+# 0 = CERES denitrification (Godwin & Jones 1991; the binary's default), 1 = DayCent
+# denitrification (Parton et al. 1996/2001, Del Grosso et al. 2000); both feed the same
+# N2O/N2/NO partitioning.
+GHG_METHODS = {"ceres": "0", "daycent": "1"}
+
+
+def check_ghg_method(method: str) -> None:
+    if method not in GHG_METHODS:
+        raise ValueError(f"ghg_method={method!r}: must be one of {sorted(GHG_METHODS)}")
 
 
 def check_n_rates(n_rates: list[float]) -> None:

@@ -18,6 +18,8 @@ for _attempt in range(20):
                 crop,  # noqa: F401
                 filex,  # noqa: F401
             )
+            from DSSATTools import run as _run
+            from DSSATTools.filex import create_filex  # noqa: F401
         break
     except (FileExistsError, FileNotFoundError):  # import-time symlink race between processes
         time.sleep(0.05 * (_attempt + 1))
@@ -25,3 +27,10 @@ else:  # pragma: no cover
     raise ImportError("DSSATTools could not set up its data folder")
 # DSSATTools sets warnings.simplefilter('always', DeprecationWarning) on import; undo that.
 warnings.filterwarnings("default", category=DeprecationWarning)
+
+# The model binary and the folders DSSATTools sets up for it (its own run_treatment uses them).
+BIN_PATH = _run.BIN_PATH
+CONFILE = _run.CONFILE
+DSSAT_HOME = _run.DSSAT_HOME
+CRD_PATH, STD_PATH, SLD_PATH = _run.CRD_PATH, _run.STD_PATH, _run.SLD_PATH
+VERSION = _run.VERSION

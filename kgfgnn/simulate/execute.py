@@ -13,11 +13,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from kgfgnn.simulate.climate import load_station_normals
+from kgfgnn.simulate.batch import run_scenarios
+from kgfgnn.simulate.climate import load_station_normals, needs_irrigation
 from kgfgnn.simulate.design import (
     Scenario,
     Site,
+    application_days,
     candidate_sites,
+    check_ghg_method,
     check_n_rates,
     choose_countries,
     cultivar,
@@ -27,9 +30,8 @@ from kgfgnn.simulate.design import (
     select_sites,
 )
 from kgfgnn.simulate.season import (
-    DAYS_BEFORE_PLANTING,
     WEATHER_DAYS_AFTER_PLANTING,
-    run_season,
+    WEATHER_DAYS_BEFORE_PLANTING,
     weather_station,
 )
 from kgfgnn.simulate.soils import SoilSpec, soil_profiles
@@ -51,9 +53,11 @@ class SimulationConfig:
     years: int = 1
     daily_window_days: int = 30
     seed: int = 0
+    ghg_method: str = "daycent"
 
     def __post_init__(self):
         check_n_rates(list(self.n_rates))
+        check_ghg_method(self.ghg_method)
         for name, low in (("n_countries", 1), ("sites_per_country", 1), ("crops_per_site", 1),
                           ("blocks_per_crop", 1), ("years", 1), ("daily_window_days", 1)):
             if getattr(self, name) < low:
@@ -99,14 +103,17 @@ def plan(config: SimulationConfig, stations: pd.DataFrame | None = None,
                 block_rng = np.random.default_rng([*group_key, stable_hash(crop)])
                 group = Group(site, soils[site.soil_id], normals, tuple(group_key))
                 planting = planting_date(normals, crop, BASE_YEAR + year)
-                for b, block in enumerate(
-                        management_blocks(crop, config.blocks_per_crop, block_rng)):
+                blocks = management_blocks(crop, config.blocks_per_crop, block_rng,
+                                           irrigate=needs_irrigation(normals))
+                for b, block in enumerate(blocks):
+                    days = application_days(crop, block["splits"], normals, planting)
                     for rate in config.n_rates:
                         sim_id = f"{site.site_id}|{crop}|y{year}|b{b}|n{int(rate)}"
                         group.scenarios.append(Scenario(
                             sim_id=sim_id, site_id=site.site_id, crop=crop, year_index=year,
                             block=b, planting=planting, n_rate_kg_ha=float(rate),
-                            cultivar=cultivar(normals, crop), **block))
+                            cultivar=cultivar(normals, crop), application_days=days,
+                            ghg_method=config.ghg_method, **block))
                 groups.append(group)
     return groups
 
@@ -114,7 +121,8 @@ def plan(config: SimulationConfig, stations: pd.DataFrame | None = None,
 def group_weather(group: Group) -> pd.DataFrame:
     """The group's seeded daily weather, covering all of its seasons."""
     first = min(s.planting for s in group.scenarios)
-    start, n_days = weather_window(first, DAYS_BEFORE_PLANTING, WEATHER_DAYS_AFTER_PLANTING)
+    start, n_days = weather_window(first, WEATHER_DAYS_BEFORE_PLANTING,
+                                   WEATHER_DAYS_AFTER_PLANTING)
     return generate_weather(group.normals, start, n_days,
                             np.random.default_rng(list(group.weather_seed)))
 
@@ -124,9 +132,8 @@ def run_group(group: Group, daily_window_days: int) -> tuple[list[dict], list[pd
     weather = group_weather(group)
     station = weather_station(group.site, weather)
     rows, daily = [], []
-    for scenario in group.scenarios:
-        row, window = run_season(scenario, group.site, group.soil, weather, daily_window_days,
-                                 station)
+    for row, window in run_scenarios(group.scenarios, group.site, group.soil, weather,
+                                     daily_window_days, station):
         rows.append(row)
         if window is not None:
             daily.append(window)
@@ -139,7 +146,7 @@ def map_local(fn: Callable, groups: list[Group], workers: int) -> Iterator:
             yield fn(g)
         return
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["kgfgnn.simulate.season"])
+    ctx.set_forkserver_preload(["kgfgnn.simulate.batch"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         futures = [pool.submit(fn, g) for g in groups]
         for fut in as_completed(futures):

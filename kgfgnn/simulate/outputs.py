@@ -87,11 +87,9 @@ def parse_daily(text: str, name: str = "daily output",
     return frame[~frame.index.duplicated(keep="last")]
 
 
-def parse_summary(text: str) -> dict[str, float | str]:
-    """The single data row of ``Summary.OUT`` as a dict; ``-99`` becomes NaN."""
-    header, rows = _table(text, "@   RUNNO", "Summary")
+def _summary_row(header: list[str], values: list[str]) -> dict[str, float | str]:
     out: dict[str, float | str] = {}
-    for key, value in zip(header, rows[-1], strict=True):
+    for key, value in zip(header, values, strict=True):
         try:
             number = float(value)
             out[key] = float("nan") if number == -99 else number
@@ -100,13 +98,51 @@ def parse_summary(text: str) -> dict[str, float | str]:
     return out
 
 
-def parse_n_balance(text: str) -> dict[str, float]:
-    """The seasonal row of ``SoilNBalSum.OUT`` (CENTURY N balance)."""
-    header, rows = _table(text, "@Run", "SoilNBalSum")
+def parse_summary(text: str) -> dict[str, float | str]:
+    """The (last) data row of ``Summary.OUT`` as a dict; ``-99`` becomes NaN."""
+    header, rows = _table(text, "@   RUNNO", "Summary")
+    return _summary_row(header, rows[-1])
+
+
+def parse_summary_rows(text: str) -> dict[int, dict[str, float | str]]:
+    """Every row of a batch run's ``Summary.OUT``, keyed by run number."""
+    header, rows = _table(text, "@   RUNNO", "Summary")
+    parsed = [_summary_row(header, r) for r in rows]
+    return {int(r["RUNNO"]): r for r in parsed}
+
+
+def _balance_row(header: list[str], values: list[str]) -> dict[str, float]:
     out = {}
-    for key, value in zip(header, rows[-1], strict=True):
+    for key, value in zip(header, values, strict=True):
         try:
             out[key] = float(value)
         except ValueError:
             continue
     return out
+
+
+def parse_n_balance(text: str) -> dict[str, float]:
+    """The (last) row of ``SoilNBalSum.OUT`` (CENTURY N balance of the run)."""
+    header, rows = _table(text, "@Run", "SoilNBalSum")
+    return _balance_row(header, rows[-1])
+
+
+def parse_n_balance_rows(text: str) -> dict[int, dict[str, float]]:
+    """Every row of a batch run's ``SoilNBalSum.OUT``, keyed by run number."""
+    header, rows = _table(text, "@Run", "SoilNBalSum")
+    parsed = [_balance_row(header, r) for r in rows]
+    return {int(r["Run"]): r for r in parsed}
+
+
+def split_runs(text: str) -> dict[int, str]:
+    """The sections of a batch run's daily output file, keyed by run number (``*RUN n``)."""
+    parts = re.split(r"^\*RUN +", text, flags=re.MULTILINE)
+    sections = {}
+    for part in parts[1:]:
+        number = re.match(r"\d+", part)
+        if number is None:
+            raise DSSATOutputError(f"a '*RUN' line without a run number: {part[:40]!r}")
+        sections[int(number.group())] = part
+    if not sections:
+        raise DSSATOutputError("no '*RUN' section in a daily output file")
+    return sections

@@ -19,7 +19,6 @@ from kgfgnn.simulate.design import (
     MANURE_N_PCT_DM,
     PLACEMENTS,
     RESIDUE_N_PCT,
-    SPLIT_DAYS,
     Scenario,
     Site,
 )
@@ -31,7 +30,16 @@ from kgfgnn.simulate.outputs import (
 )
 from kgfgnn.simulate.soils import SoilSpec, to_dssat
 
-DAYS_BEFORE_PLANTING = 30
+# Annual accounting (as field EFs and IPCC EF1): each crop year starts ``Scenario.fallow_days``
+# (60) days before planting (the pre-plant fallow with residue and tillage operations) and runs
+# 365 days, so the fallow after maturity is included; the crop is harvested on the last day
+# (DSSAT "harvest on reported date") and the soil is simulated throughout. Where the crop
+# model ends the run earlier (CERES-Wheat harvests at the latest 90 days after maturity), the
+# season is rerun with the year starting earlier by the missing days (batch.py), so every row
+# still covers 365 days; at most MAX_FALLOW_DAYS before planting.
+DAYS_BEFORE_PLANTING = 60
+MAX_FALLOW_DAYS = 240
+ACCOUNTING_DAYS = 365
 DAILY_COLUMNS = {  # the columns read from each daily output file
     "N2O": ("DAS", "N2EC", "NOEC", "NDNC", "NITC", "N2ODC", "N2ONC", "N2OGED", "N2GED",
             "NOGED", "NITRD", "NDND"),
@@ -41,21 +49,31 @@ DAILY_COLUMNS = {  # the columns read from each daily output file
     "SoilNi": ("NI1D", "NI2D", "NH1D", "NH2D", "NIAD"),
     "SOMLITC": ("SOCD",),
 }
-WEATHER_DAYS_AFTER_PLANTING = 400
+WEATHER_DAYS_BEFORE_PLANTING = MAX_FALLOW_DAYS
+WEATHER_DAYS_AFTER_PLANTING = ACCOUNTING_DAYS - DAYS_BEFORE_PLANTING + 5
 TOP_LAYERS = ("1", "2")  # DSSAT output layers 0-5 and 5-15 cm
 TOP_WEIGHTS = np.array([5.0, 10.0]) / 15.0
+# Paddies are drained about two weeks before harvest (Dobermann & Fairhurst 2000, IRRI):
+# for a ~120-day transplanted variety, 105 days after transplanting.
+RICE_DRAIN_DAYS_AFTER_PLANTING = 105
 
 _RUNNER: api.DSSAT | None = None
 
 
 def _runner() -> api.DSSAT:
-    """One DSSAT run folder per process, created on first use."""
+    """One DSSATTools run folder per process, created on first use."""
     global _RUNNER
     if _RUNNER is None:
         path = Path(tempfile.gettempdir()) / f"kgfgnn-dssat-{os.getpid()}"
         with contextlib.redirect_stdout(io.StringIO()):
             _RUNNER = api.DSSAT(str(path))
     return _RUNNER
+
+
+def accounting_period(s: Scenario) -> tuple[date, date]:
+    """First and last day of the scenario's 365-day crop year."""
+    start = s.planting - timedelta(days=s.fallow_days)
+    return start, start + timedelta(days=ACCOUNTING_DAYS - 1)
 
 
 def _crop(name: str, cultivar: str):
@@ -68,7 +86,7 @@ def application_dates(s: Scenario) -> list[date]:
     """Dates of the mineral or organic N applications of a scenario (none at 0 kg N/ha)."""
     if s.n_rate_kg_ha <= 0:
         return []
-    return [s.planting + timedelta(days=d) for d in SPLIT_DAYS[s.splits]]
+    return [s.planting + timedelta(days=int(d)) for d in s.application_days]
 
 
 def _management(s: Scenario) -> dict:
@@ -107,7 +125,11 @@ def _management(s: Scenario) -> dict:
             f.IrrigationEvent(idate=s.planting - timedelta(days=2), irval=100.0, irop="IR009"),
             f.IrrigationEvent(idate=s.planting - timedelta(days=2), irval=2.0, irop="IR008"),
             f.IrrigationEvent(idate=s.planting - timedelta(days=1), irval=50.0, irop="IR011"),
+            f.IrrigationEvent(idate=s.planting + timedelta(days=RICE_DRAIN_DAYS_AFTER_PLANTING),
+                              irval=0.0, irop="IR011"),
         ])
+    kwargs["harvest"] = f.Harvest(hdate=accounting_period(s)[1], hcom="H", hsize="A",
+                                  hpc=100.0, hbpc=0.0)
     return kwargs
 
 
@@ -126,26 +148,25 @@ def _controls(s: Scenario):
     f = api.filex
     irrig = "R" if s.flooded else ("A" if s.irrigated else "N")
     return f.SimulationControls(
-        general=f.SCGeneral(sdate=s.planting - timedelta(days=DAYS_BEFORE_PLANTING)),
+        general=f.SCGeneral(sdate=accounting_period(s)[0]),
         options=f.SCOptions(water="Y", nitro="Y", symbi="Y" if s.crop == "soybean" else "N",
                             till="Y"),
         methods=f.SCMethods(mesom="P"),
-        management=f.SCManagement(plant="R", irrig=irrig, ferti="R", resid="R", harvs="M"),
+        management=f.SCManagement(plant="R", irrig=irrig, ferti="R", resid="R", harvs="R"),
         outputs=f.SCOutputs(waout="Y", niout="Y", caout="Y", grout="Y", ovvew="N", vbose="Y"),
     )
 
 
-def _failure_reason(dssat: api.DSSAT) -> str:
+def failure_reason(run_path: Path, console: str) -> str:
     """The first lines of DSSAT's ERROR.OUT (or WARNING.OUT, or its console output)."""
     for name in ("ERROR.OUT", "WARNING.OUT"):
-        path = Path(dssat.run_path) / name
+        path = Path(run_path) / name
         if path.is_file():
             lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines()
                      if ln.strip() and not ln.startswith("*")]
             if lines:
                 return " | ".join(lines[:4])[:300]
-    console = [ln.strip() for ln in (getattr(dssat, "stdout", "") or "").splitlines()
-               if ln.strip()]
+    console = [ln.strip() for ln in console.splitlines() if ln.strip()]
     if console:
         return " | ".join(console[-3:])[:300]
     return "DSSAT-CSM terminated abnormally without an error message (no ERROR.OUT)"
@@ -162,25 +183,35 @@ def weather_station(site: Site, weather: pd.DataFrame):
         amp=float(monthly_mean.max() - monthly_mean.min()))
 
 
-def run_season(s: Scenario, site: Site, soil: SoilSpec, weather: pd.DataFrame,
-               daily_window_days: int, station=None) -> tuple[dict, pd.DataFrame | None]:
-    """Simulate one scenario; return its seasonal row and its daily fertilisation-window rows.
-
-    ``station`` (from :func:`weather_station`) may be passed to reuse it across seasons.
-    """
-    dssat = _runner()
-    station = station if station is not None else weather_station(site, weather)
+def scenario_inputs(s: Scenario, site: Site, soil: SoilSpec, station) -> dict:
+    """The DSSATTools FileX sections of one scenario (keyword arguments of ``create_filex``)."""
     field = api.filex.Field(id_field="KGFG0001", wsta=station, flsa=0, flob=0, fldt="DR000",
                             fldd=0, flds=0, id_soil=to_dssat(soil, "KGFG000001"))
+    return {"field": field, "cultivar": _crop(s.crop, s.cultivar), "planting": _planting(s),
+            "simulation_controls": _controls(s), **_management(s)}
+
+
+def run_season_dssattools(s: Scenario, site: Site, soil: SoilSpec, weather: pd.DataFrame,
+                          daily_window_days: int, station=None
+                          ) -> tuple[dict, pd.DataFrame | None]:
+    """One scenario through DSSATTools' own ``run_treatment`` (one binary call per season).
+
+    The reference path: the study runs :func:`kgfgnn.simulate.batch.run_scenarios`, which
+    gives identical results (tested) at a fraction of the cost. DSSATTools 3.0.2 cannot write
+    the MEGHG switch, so this path only runs the CERES method.
+    """
+    if s.ghg_method != "ceres":
+        raise ValueError(f"ghg_method={s.ghg_method!r}: DSSATTools' run_treatment writes only "
+                         "the default CERES method; use kgfgnn.simulate.batch.run_scenarios")
+    dssat = _runner()
+    station = station if station is not None else weather_station(site, weather)
     row = {**s.as_row(), "status": "ok", "failure_reason": ""}
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            dssat.run_treatment(field=field, cultivar=_crop(s.crop, s.cultivar),
-                                planting=_planting(s),
-                                simulation_controls=_controls(s), verbose=False,
-                                **_management(s))
+            dssat.run_treatment(verbose=False, **scenario_inputs(s, site, soil, station))
     except (RuntimeError, OSError):  # DSSATTools raises these when the binary fails
-        row.update(status="model_error", failure_reason=_failure_reason(dssat))
+        row.update(status="model_error", failure_reason=failure_reason(
+            Path(dssat.run_path), getattr(dssat, "stdout", "") or ""))
         return row, None
     files = dssat.output_files
     try:
@@ -188,11 +219,24 @@ def run_season(s: Scenario, site: Site, soil: SoilSpec, weather: pd.DataFrame,
         tables = {name: parse_daily(files[name], name, cols)
                   for name, cols in DAILY_COLUMNS.items()}
         balance = parse_n_balance(files["SoilNBalSum"])
-        row.update(_seasonal_outputs(summary, tables, balance, soil))
-        window = _daily_window(s, tables, soil, weather, daily_window_days)
     except (DSSATOutputError, KeyError) as err:
         row.update(status="model_error", failure_reason=f"unreadable output: {err}"[:300])
         return row, None
+    return reduce_run(s, soil, weather, daily_window_days, summary, tables, balance)
+
+
+def reduce_run(s: Scenario, soil: SoilSpec, weather: pd.DataFrame, daily_window_days: int,
+               summary: dict, tables: dict[str, pd.DataFrame], balance: dict
+               ) -> tuple[dict, pd.DataFrame | None]:
+    """The table row (annual and seasonal figures, status) and daily window of one run."""
+    row = {**s.as_row(), "status": "ok", "failure_reason": ""}
+    days = len(tables["N2O"])
+    if days != ACCOUNTING_DAYS:
+        row.update(status="model_error", failure_reason=(
+            f"DSSAT-CSM simulated {days} of the {ACCOUNTING_DAYS} days of the crop year"))
+        return row, None
+    row.update(_seasonal_outputs(s, summary, tables, balance, soil))
+    window = _daily_window(s, tables, soil, weather, daily_window_days)
     if not np.isfinite(summary.get("MDAT", np.nan)) or summary.get("HWAM", 0) <= 0:
         row.update(status="crop_failure",
                    failure_reason=f"no harvestable yield (MDAT={summary.get('MDAT')}, "
@@ -220,20 +264,25 @@ def _wfps(water: pd.DataFrame, soil: SoilSpec) -> pd.Series:
     return ratio.clip(upper=1.0)
 
 
-def _seasonal_outputs(summary: dict, tables: dict[str, pd.DataFrame], balance: dict,
-                      soil: SoilSpec) -> dict:
+def _seasonal_outputs(s: Scenario, summary: dict, tables: dict[str, pd.DataFrame],
+                      balance: dict, soil: SoilSpec) -> dict:
     n2o, ghg, water = tables["N2O"], tables["GHG"], tables["SoilWat"]
     temp, nitrogen, somc = tables["SoilTemp"], tables["SoilNi"], tables["SOMLITC"]
-    season_days = max(len(n2o), 1)
     last = n2o.iloc[-1]
+    planting = pd.Timestamp(s.planting)
+    maturity = _date(summary.get("MDAT"))
+    season_end = maturity if maturity is not None else n2o.index[-1]
+    season = (n2o.index >= planting) & (n2o.index <= season_end)
     return {
-        "season_days": season_days,
+        "ghg_method": s.ghg_method,
+        "accounting_days": len(n2o),
+        "season_days": int(season.sum()),
         "maturity_das": _das(summary, "MDAT"),
         "yield_kg_ha": summary.get("HWAM", np.nan),
         "biomass_kg_ha": summary.get("CWAM", np.nan),
         "n_uptake_kg_ha": summary.get("NUCM", np.nan),
         "n_applied_mineral_kg_ha": summary.get("NICM", np.nan),
-        "no3_leached_kg_n_ha": summary.get("NLCM", np.nan),
+        "no3_leached_kg_n_ha_yr": summary.get("NLCM", np.nan),
         "inorganic_n_maturity_kg_ha": summary.get("NIAM", np.nan),
         "n_mineralised_kg_ha": summary.get("NMINC", np.nan),
         "irrigation_mm": summary.get("IRCM", np.nan),
@@ -244,9 +293,12 @@ def _seasonal_outputs(summary: dict, tables: dict[str, pd.DataFrame], balance: d
         "t_max_mean_c": summary.get("TMAXA", np.nan),
         "t_min_mean_c": summary.get("TMINA", np.nan),
         "srad_mean_mj_m2": summary.get("SRADA", np.nan),
-        "n2o_kg_n_ha": summary.get("N2OEM", np.nan),
-        "co2_kg_c_ha": summary.get("CO2EM", np.nan),
-        "ch4_kg_c_ha": summary.get("CH4EM", np.nan),
+        "n2o_kg_n_ha_yr": summary.get("N2OEM", np.nan),
+        "co2_kg_c_ha_yr": summary.get("CO2EM", np.nan),
+        "ch4_kg_c_ha_yr": summary.get("CH4EM", np.nan),
+        "n2o_kg_n_ha_season": float(n2o["N2OGED"][season].sum() / 1000),
+        "co2_kg_c_ha_season": float(ghg["CO2GED"].reindex(n2o.index)[season].sum() / 1000),
+        "ch4_kg_c_ha_season": float(ghg["CH4GED"].reindex(n2o.index)[season].sum() / 1000),
         "n2_kg_n_ha": float(last["N2EC"]),
         "no_kg_n_ha": float(last["NOEC"]),
         "denitrification_kg_n_ha": float(last["NDNC"]),
@@ -268,6 +320,13 @@ def _seasonal_outputs(summary: dict, tables: dict[str, pd.DataFrame], balance: d
         "n_balance_organic_kg_ha": balance.get("OrgNBal", np.nan),
         "n_balance_overall_kg_ha": balance.get("SNBAL", np.nan),
     }
+
+
+def _date(value) -> pd.Timestamp | None:
+    """A DSSAT YYYYDDD date, or None where DSSAT gave none."""
+    if value is None or not np.isfinite(value) or value <= 0:
+        return None
+    return pd.to_datetime(str(int(value)), format="%Y%j")
 
 
 def _das(summary: dict, key: str) -> float:

@@ -11,17 +11,17 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from kgfgnn.simulate.batch import run_scenarios
 from kgfgnn.simulate.execute import Group, group_weather, map_local
-from kgfgnn.simulate.season import run_season
 
 RESPONSES = {
     "nh4_mean_0_15_ppm": "nh4_mean_0_15_ppm", "no3_mean_0_15_ppm": "no3_mean_0_15_ppm",
     "wfps_mean_0_15": "wfps_mean_0_15", "soil_temp_mean_0_15_c": "soil_temp_mean_0_15_c",
     "soil_water_mean_0_15": "soil_water_mean_0_15", "n_mineralised_kg_ha": "n_mineralised_kg_ha",
     "n_uptake_kg_ha": "n_uptake_kg_ha", "biomass_kg_ha": "biomass_kg_ha",
-    "no3_leached_kg_n_ha": "no3_leached_kg_n_ha", "drainage_mm": "drainage_mm",
+    "no3_leached_kg_n_ha_yr": "no3_leached_kg_n_ha_yr", "drainage_mm": "drainage_mm",
     "nitrification": "nitrification_kg_n_ha", "denitrification": "denitrification_kg_n_ha",
-    "n2o": "n2o_kg_n_ha", "co2": "co2_kg_c_ha", "ch4": "ch4_kg_c_ha",
+    "n2o": "n2o_kg_n_ha_yr", "co2": "co2_kg_c_ha_yr", "ch4": "ch4_kg_c_ha_yr",
 }
 """Knowledge-graph node -> seasonal column measured as the response."""
 
@@ -59,12 +59,22 @@ def _run(task: tuple[Group, list[str]]) -> list[dict]:
     weather = group_weather(group)
     rows = []
     for s in (x for x in group.scenarios if x.sim_id in sim_ids):
-        base, _ = run_season(s, group.site, group.soil, weather, 1)
+        perturbed = {name: perturb(s, group.soil, weather)
+                     for name, perturb in PERTURBATIONS.items()}
+        # management perturbations share soil and weather with the base: one batch
+        same = [n for n, (_, soil2, w2, _) in perturbed.items()
+                if soil2 is group.soil and w2 is weather]
+        batch = run_scenarios([s, *(perturbed[n][0] for n in same)], group.site, group.soil,
+                              weather, 1)
+        base = batch[0][0]
         if base["status"] == "model_error":
             continue
-        for name, perturb in PERTURBATIONS.items():
-            s2, soil2, w2, delta = perturb(s, group.soil, weather)
-            out, _ = run_season(s2, group.site, soil2, w2, 1)
+        outs = {n: r for n, (r, _) in zip(same, batch[1:], strict=True)}
+        for name, (s2, soil2, w2, _) in perturbed.items():
+            if name not in outs:
+                outs[name] = run_scenarios([s2], group.site, soil2, w2, 1)[0][0]
+        for name, (_, _, _, delta) in perturbed.items():
+            out = outs[name]
             if out["status"] == "model_error":
                 continue
             for node, col in RESPONSES.items():

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kgfgnn.paths import shared_file
+from kgfgnn.paths import data_file
 
 SITES_FILE = "soils/isis_sites.csv"
 HORIZONS_FILE = "soils/isis_horizons.csv"
@@ -85,8 +85,8 @@ class SoilSpec:
 
 def load_isis() -> tuple[pd.DataFrame, pd.DataFrame]:
     """ISIS sites and cleaned horizons (texture and carbon present, depths consistent)."""
-    sites = pd.read_csv(shared_file(SITES_FILE), keep_default_na=False, na_values=[""])
-    horizons = pd.read_csv(shared_file(HORIZONS_FILE))
+    sites = pd.read_csv(data_file(SITES_FILE), keep_default_na=False, na_values=[""])
+    horizons = pd.read_csv(data_file(HORIZONS_FILE))
     h = horizons.dropna(subset=["UHDICM", "LHDICM", "SNDPPT", "CLYPPT", "ORCDRC"]).copy()
     h = h[(h.UHDICM >= 0) & (h.LHDICM > h.UHDICM) & h.SNDPPT.between(0, 100)
           & h.CLYPPT.between(0, 100) & (h.SNDPPT + h.CLYPPT <= 100)

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from kgfgnn.simulate.climate import DAYS_IN_MONTH, monthly
+from kgfgnn.simulate.climate import DAYS_IN_MONTH, extraterrestrial_radiation, monthly
 
 AR_LAG1 = 0.6
 AR_CROSS = 0.5
@@ -31,18 +31,6 @@ SD_TMAX_C = 2.5
 SD_TMIN_C = 2.0
 WET_COOLING_OF_DTR = 0.10
 ANGSTROM_A, ANGSTROM_B = 0.25, 0.50
-SOLAR_CONSTANT = 0.0820  # MJ m-2 min-1 (FAO-56)
-
-
-def extraterrestrial_radiation(lat_deg: float, doy: np.ndarray) -> np.ndarray:
-    """Daily extraterrestrial radiation Ra, MJ m-2 d-1 (FAO-56 eqs. 21-25)."""
-    phi = np.deg2rad(lat_deg)
-    dr = 1 + 0.033 * np.cos(2 * np.pi * doy / 365)
-    decl = 0.409 * np.sin(2 * np.pi * doy / 365 - 1.39)
-    ws = np.arccos(np.clip(-np.tan(phi) * np.tan(decl), -1.0, 1.0))
-    return (24 * 60 / np.pi) * SOLAR_CONSTANT * dr * (
-        ws * np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.sin(ws)
-    )
 
 
 def _interpolate_monthly(values: np.ndarray, dates: pd.DatetimeIndex) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Measured field data sets (each in a module of its own)."""
