@@ -13,44 +13,75 @@ own encoding of its value), one convolution per edge type ``r`` (knowledge, data
 pooling plus, with ``readout="concat"``, the node states in the graph's fixed node order (all
 graphs share their nodes, so this order is well defined); a multi-head attention over the
 target readouts lets the targets share information before one regression head per target.
+
+Every sample has the same graph per target, so message passing runs by default as dense
+batched tensor operations over (batch, nodes, hidden) with the target's fixed adjacency per
+edge type (PyG's ``DenseSAGEConv``/``DenseGCNConv``/``DenseGATConv``/``DenseGINConv``),
+instead of over a disjoint union of per-sample graphs (``message_passing="sparse"``, PyG's
+``SAGEConv``/...). Both give the same outputs for the same weights (tested).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
+from torch_geometric.nn import (
+    DenseGATConv,
+    DenseGCNConv,
+    DenseGINConv,
+    DenseSAGEConv,
+    GATConv,
+    GCNConv,
+    GINConv,
+    SAGEConv,
+)
 from torch_geometric.nn.pool import global_max_pool, global_mean_pool
 
 LAYERS = ("gcn", "sage", "gat", "gin")
 READOUTS = ("pool", "concat")
+MESSAGE_PASSING = ("dense", "sparse")
 
 
-def make_conv(layer: str, hidden: int) -> nn.Module:
-    """A PyG message-passing layer of the requested type (hidden -> hidden)."""
+def make_conv(layer: str, hidden: int, dense: bool = False) -> nn.Module:
+    """A PyG message-passing layer of the requested type (hidden -> hidden), sparse
+    (edge_index) or dense (adjacency matrix)."""
     if layer == "gcn":
-        return GCNConv(hidden, hidden)
+        return DenseGCNConv(hidden, hidden) if dense else GCNConv(hidden, hidden)
     if layer == "sage":
-        return SAGEConv(hidden, hidden)
+        return DenseSAGEConv(hidden, hidden) if dense else SAGEConv(hidden, hidden)
     if layer == "gat":
-        return GATConv(hidden, hidden // 4, heads=4)
+        return (DenseGATConv(hidden, hidden // 4, heads=4) if dense
+                else GATConv(hidden, hidden // 4, heads=4))
     if layer == "gin":
-        return GINConv(nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(),
-                                     nn.Linear(hidden, hidden)))
+        mlp = nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, hidden))
+        return DenseGINConv(mlp) if dense else GINConv(mlp)
     raise ValueError(f"layer={layer!r}: allowed values are {list(LAYERS)}")
+
+
+def dense_adjacency(edge_index: torch.Tensor, n_nodes: int) -> torch.Tensor:
+    """(n_nodes, n_nodes) matrix with A[target, source] = number of edges source -> target
+    (PyG's ``edge_index`` convention: row 0 sources, row 1 targets)."""
+    adj = torch.zeros(n_nodes, n_nodes)
+    adj.index_put_((edge_index[1], edge_index[0]), torch.ones(edge_index.shape[1]),
+                   accumulate=True)
+    return adj
 
 
 class RelationalBlock(nn.Module):
     """One layer of relational message passing: a convolution per edge type plus a root term."""
 
-    def __init__(self, layer: str, hidden: int, n_edge_types: int, dropout: float):
+    def __init__(self, layer: str, hidden: int, n_edge_types: int, dropout: float,
+                 dense: bool = False):
         super().__init__()
-        self.convs = nn.ModuleList(make_conv(layer, hidden) for _ in range(n_edge_types))
+        self.convs = nn.ModuleList(make_conv(layer, hidden, dense)
+                                   for _ in range(n_edge_types))
         self.root = nn.Linear(hidden, hidden)
         self.norm = nn.LayerNorm(hidden)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, h: torch.Tensor, edges: list[torch.Tensor | None]) -> torch.Tensor:
+        """``edges``: per edge type an ``edge_index`` (sparse) or an adjacency matrix
+        (dense, ``h`` of shape (batch, nodes, hidden)); None where the type has no edge."""
         out = self.root(h)
         for conv, edge_index in zip(self.convs, edges, strict=True):
             if edge_index is not None:
@@ -69,23 +100,31 @@ class KGFGNN(nn.Module):
     def __init__(self, n_nodes: int, topology: dict[str, tuple[torch.Tensor, torch.Tensor]],
                  layer: str = "sage", hidden: int = 32, n_layers: int = 2,
                  dropout: float = 0.1, n_edge_types: int = 2, fusion: bool = True,
-                 readout: str = "pool"):
+                 readout: str = "pool", message_passing: str = "dense"):
         super().__init__()
         if layer not in LAYERS:
             raise ValueError(f"layer={layer!r}: allowed values are {list(LAYERS)}")
         if readout not in READOUTS:
             raise ValueError(f"readout={readout!r}: allowed values are {list(READOUTS)}")
+        if message_passing not in MESSAGE_PASSING:
+            raise ValueError(f"message_passing={message_passing!r}: allowed values are "
+                             f"{list(MESSAGE_PASSING)}")
         self.readout_kind = readout
+        self.dense = message_passing == "dense"
         self.targets = list(topology)
         self.n_nodes, self.n_edge_types, self.fusion = n_nodes, n_edge_types, fusion
         for t, (edge_index, edge_type) in topology.items():
             self.register_buffer(f"ei_{t}", edge_index.long(), persistent=False)
             self.register_buffer(f"et_{t}", edge_type.long(), persistent=False)
+            for r in range(n_edge_types):
+                sub = edge_index[:, edge_type == r].long()
+                adj = dense_adjacency(sub, n_nodes) if sub.shape[1] else None
+                self.register_buffer(f"adj_{t}_{r}", adj, persistent=False)
         self.node_scale = nn.Embedding(n_nodes, hidden)
         self.node_embedding = nn.Embedding(n_nodes, hidden)
         self.encoder = nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden))
         self.branches = nn.ModuleDict({
-            t: nn.ModuleList(RelationalBlock(layer, hidden, n_edge_types, dropout)
+            t: nn.ModuleList(RelationalBlock(layer, hidden, n_edge_types, dropout, self.dense)
                              for _ in range(n_layers))
             for t in self.targets
         })
@@ -112,6 +151,31 @@ class KGFGNN(nn.Module):
         return out
 
     def forward(self, values: torch.Tensor) -> torch.Tensor:
+        z = self._dense_readouts(values) if self.dense else self._sparse_readouts(values)
+        if self.fusion and len(self.targets) > 1:
+            shared, _ = self.attention(z, z, z, need_weights=False)
+            z = self.fusion_norm(z + shared)
+        return torch.cat([self.heads[t](z[:, k]) for k, t in enumerate(self.targets)], dim=1)
+
+    def _dense_readouts(self, values: torch.Tensor) -> torch.Tensor:
+        """(batch, targets, hidden) target readouts; message passing on (batch, nodes, hidden)."""
+        batch_size = values.shape[0]
+        h0 = self.encoder(values.unsqueeze(-1) * self.node_scale.weight
+                          + self.node_embedding.weight)
+        readouts = []
+        for t in self.targets:
+            h = h0
+            adjs = [getattr(self, f"adj_{t}_{r}") for r in range(self.n_edge_types)]
+            for block in self.branches[t]:
+                h = block(h, adjs)
+            parts = [h.mean(dim=1), h.amax(dim=1)]
+            if self.readout_kind == "concat":
+                parts.append(h.reshape(batch_size, -1))
+            readouts.append(self.readout(torch.cat(parts, dim=1)))
+        return torch.stack(readouts, dim=1)
+
+    def _sparse_readouts(self, values: torch.Tensor) -> torch.Tensor:
+        """The same with PyG's sparse layers over a disjoint union of per-sample graphs."""
         batch_size = values.shape[0]
         node_ids = torch.arange(self.n_nodes, device=values.device).repeat(batch_size)
         h0 = self.encoder(values.reshape(-1, 1) * self.node_scale(node_ids)
@@ -127,8 +191,4 @@ class KGFGNN(nn.Module):
                 parts.append(h.reshape(batch_size, -1))
             pooled = torch.cat(parts, dim=1)
             readouts.append(self.readout(pooled))
-        z = torch.stack(readouts, dim=1)  # (batch, targets, hidden)
-        if self.fusion and len(self.targets) > 1:
-            shared, _ = self.attention(z, z, z, need_weights=False)
-            z = self.fusion_norm(z + shared)
-        return torch.cat([self.heads[t](z[:, k]) for k, t in enumerate(self.targets)], dim=1)
+        return torch.stack(readouts, dim=1)  # (batch, targets, hidden)

@@ -41,7 +41,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(self, spec: GraphSpec | None = None, layer: str = "sage", hidden: int = 32,
                  n_layers: int = 2, dropout: float = 0.1, fusion: bool = True,
-                 readout: str = "pool",
+                 readout: str = "pool", message_passing: str = "dense",
                  lr: float = 3e-3, weight_decay: float = 1e-4, epochs: int = 200,
                  patience: int = 20, batch_size: int = 128, validation_fraction: float = 0.15,
                  random_state: int = 0, progress: bool = False):
@@ -52,6 +52,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         self.dropout = dropout
         self.fusion = fusion
         self.readout = readout
+        self.message_passing = message_passing
         self.lr = lr
         self.weight_decay = weight_decay
         self.epochs = epochs
@@ -89,7 +90,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         topology = {t: self.spec.edge_index(t) for t in self.spec.edges}
         return KGFGNN(len(self.spec.nodes), topology, layer=self.layer, hidden=self.hidden,
                       n_layers=self.n_layers, dropout=self.dropout, fusion=self.fusion,
-                      readout=self.readout)
+                      readout=self.readout, message_passing=self.message_passing)
 
     def fit(self, X, y):
         if self.spec is None:

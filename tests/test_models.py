@@ -81,3 +81,43 @@ def test_input_errors(data):
 def test_signed_log_inverse():
     y = np.array([-3.0, 0.0, 0.01, 5.0, 1e4])
     np.testing.assert_allclose(signed_expm1(signed_log1p(y)), y)
+
+
+def _sparse_to_dense_state(sparse: KGFGNN, layer: str) -> dict:
+    """The sparse model's weights under the dense layers' parameter names."""
+    state = {}
+    for key, value in sparse.state_dict().items():
+        if ".convs." not in key:
+            state[key] = value
+            continue
+        prefix, name = key.rsplit(".convs.", 1)
+        k, rest = name.split(".", 1)
+        base = f"{prefix}.convs.{k}."
+        if layer == "sage":  # SAGEConv: lin_l (neighbours, bias), lin_r (root, no bias)
+            mapping = {"lin_l.weight": "lin_rel.weight", "lin_l.bias": "lin_root.bias",
+                       "lin_r.weight": "lin_root.weight"}
+            state[base + mapping[rest]] = value
+        elif layer == "gat" and rest in ("att_src", "att_dst"):
+            state[base + rest] = value.unsqueeze(0)  # (1, H, C) -> (1, 1, H, C)
+        else:  # GCN (lin, bias), GAT (lin, bias), GIN (nn.*, eps): same names
+            state[base + rest] = value
+    return state
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+@pytest.mark.parametrize("readout", ["pool", "concat"])
+def test_dense_layers_equal_sparse_layers_for_the_same_weights(layer, readout, data):
+    _, _, spec = data
+    topology = {t: spec.edge_index(t) for t in spec.edges}
+    torch.manual_seed(3)
+    sparse = KGFGNN(len(NODES), topology, layer=layer, hidden=16, readout=readout,
+                    message_passing="sparse").eval()
+    dense = KGFGNN(len(NODES), topology, layer=layer, hidden=16, readout=readout,
+                   message_passing="dense").eval()
+    missing, unexpected = dense.load_state_dict(_sparse_to_dense_state(sparse, layer),
+                                                strict=False)
+    assert not unexpected and not missing
+    x = torch.randn(64, len(NODES))
+    torch.testing.assert_close(dense(x), sparse(x), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="message_passing='fast': allowed values"):
+        KGFGNN(len(NODES), topology, message_passing="fast")

@@ -123,17 +123,22 @@ def test_ghg_method_is_written_into_the_filex_methods_line():
     assert set_ghg_method(filex, "ceres").splitlines()[2].endswith("0")
 
 
-def test_batch_runner_matches_dssattools_run_treatment(tiny_groups):
+def test_batch_runner_matches_dssattools_run_treatment():
     """The fast path (one binary call per group, own parsing) gives exactly the rows and
     daily windows of DSSATTools' run_treatment, one call per season (CERES method: the only
-    one DSSATTools can write)."""
+    one DSSATTools can write), for upland crops and flooded rice, three N rates x two blocks
+    per group (so that state carried between the runs of a batch would show)."""
     import dataclasses
 
     from kgfgnn.simulate.batch import run_scenarios
     from kgfgnn.simulate.execute import group_weather
     from kgfgnn.simulate.season import run_season_dssattools, weather_station
 
-    for group in tiny_groups[:2]:
+    groups = plan(SimulationConfig(countries=("KE", "DE"), sites_per_country=1,
+                                   crops_per_site=2, blocks_per_crop=2, n_rates=(0, 100, 200),
+                                   seed=5))
+    assert {g.scenarios[0].crop for g in groups} >= {"rice", "maize"}
+    for group in groups:
         scenarios = [dataclasses.replace(s, ghg_method="ceres") for s in group.scenarios]
         weather = group_weather(group)
         station = weather_station(group.site, weather)
@@ -175,3 +180,13 @@ def test_ipcc_climate_classes():
     riyadh = by_name.loc["KHASHM ALAN/ RIYADH AIRPORT"]
     assert ipcc_climate(valentia) == "wet" and aridity_index(valentia) > 1.5
     assert ipcc_climate(riyadh) == "dry" and aridity_index(riyadh) < 0.1
+
+
+def test_weather_file_text_equals_dssattools(tiny_groups):
+    from kgfgnn.simulate.execute import group_weather
+    from kgfgnn.simulate.season import weather_station, wth_text
+
+    for group in tiny_groups:
+        weather = group_weather(group)
+        assert wth_text(group.site, weather) == weather_station(group.site,
+                                                                weather)._write_wth()

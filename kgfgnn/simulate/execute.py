@@ -32,7 +32,6 @@ from kgfgnn.simulate.design import (
 from kgfgnn.simulate.season import (
     WEATHER_DAYS_AFTER_PLANTING,
     WEATHER_DAYS_BEFORE_PLANTING,
-    weather_station,
 )
 from kgfgnn.simulate.soils import SoilSpec, soil_profiles
 from kgfgnn.simulate.weather import generate_weather, weather_window
@@ -130,10 +129,9 @@ def group_weather(group: Group) -> pd.DataFrame:
 def run_group(group: Group, daily_window_days: int) -> tuple[list[dict], list[pd.DataFrame]]:
     """Run every scenario of a group on one weather series (executes in a worker)."""
     weather = group_weather(group)
-    station = weather_station(group.site, weather)
     rows, daily = [], []
     for row, window in run_scenarios(group.scenarios, group.site, group.soil, weather,
-                                     daily_window_days, station):
+                                     daily_window_days):
         rows.append(row)
         if window is not None:
             daily.append(window)

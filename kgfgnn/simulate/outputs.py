@@ -44,12 +44,13 @@ def _table(text: str, marker: str, name: str) -> tuple[list[str], list[list[str]
     return header, rows
 
 
-def _fixed_width_table(text: str, marker: str, name: str,
-                       columns: tuple[str, ...] | None = None
-                       ) -> tuple[list[str], list[list[str]]]:
-    """Rows cut at the right edge of each header name (DSSAT right-aligns its numbers, and
-    wide numbers can touch their neighbours, so splitting on blanks is not safe). With
-    ``columns``, only those (and YEAR, DOY) are cut out."""
+def _fixed_width_columns(text: str, marker: str, name: str,
+                         columns: tuple[str, ...] | None = None
+                         ) -> tuple[list[str], np.ndarray]:
+    """Numbers cut at the right edge of each header name (DSSAT right-aligns its numbers, and
+    wide numbers can touch their neighbours, so splitting on blanks is not safe), as a float
+    array (rows x kept columns). With ``columns``, only those (and YEAR, DOY) are cut out.
+    The cutting and conversion run on a byte matrix, not line by line."""
     header_line, data = _header(text, marker, name)
     spans = [m.span() for m in re.finditer(r"\S+", header_line)]
     names = [header_line[a:b].lstrip("@") for a, b in spans]
@@ -61,29 +62,47 @@ def _fixed_width_table(text: str, marker: str, name: str,
             raise DSSATOutputError(f"{name}: missing column(s) {missing}")
         wanted = {"YEAR", "DOY", *columns}
         keep = [k for k, n in enumerate(names) if n in wanted]
-    rows = []
-    for ln in data:
-        values = [ln[edges[k]:edges[k + 1]].strip() for k in keep]
-        if len(ln.rstrip()) > edges[-1] or any(not v for v in values):
-            raise DSSATOutputError(f"{name}: row does not fit the header layout: {ln[:80]!r}")
-        rows.append(values)
-    return [names[k] for k in keep], rows
+    width = edges[-1]
+    too_long = next((ln for ln in data if len(ln.rstrip()) > width), None)
+    if too_long is not None:
+        raise DSSATOutputError(f"{name}: row does not fit the header layout: {too_long[:80]!r}")
+    try:
+        raw = "".join(ln[:width].ljust(width) for ln in data).encode("ascii")
+    except UnicodeEncodeError:
+        raise DSSATOutputError(f"{name}: non-ASCII characters in a daily table") from None
+    matrix = np.frombuffer(raw, dtype=np.uint8).reshape(len(data), width)
+    values = np.empty((len(data), len(keep)))
+    for j, k in enumerate(keep):
+        a, b = edges[k], edges[k + 1]
+        field = np.ascontiguousarray(matrix[:, a:b]).view(f"S{b - a}").ravel()
+        try:
+            values[:, j] = field.astype(float)
+        except ValueError:
+            bad = next(i for i, f in enumerate(field) if not _is_number(f))
+            raise DSSATOutputError(
+                f"{name}: row does not fit the header layout: {data[bad][:80]!r}") from None
+    return [names[k] for k in keep], values
+
+
+def _is_number(field: bytes) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_daily(text: str, name: str = "daily output",
                 columns: tuple[str, ...] | None = None) -> pd.DataFrame:
     """A daily table (``@YEAR DOY DAS ...``) as numbers, indexed by date (only ``columns``
     when given)."""
-    header, rows = _fixed_width_table(text, "@YEAR", name, columns)
-    try:
-        values = np.asarray(rows, dtype=float)
-    except ValueError as err:
-        raise DSSATOutputError(f"{name}: non-numeric value in a daily table ({err})") from None
+    header, values = _fixed_width_columns(text, "@YEAR", name, columns)
     frame = pd.DataFrame(values, columns=header)
-    frame.index = pd.to_datetime(
-        frame["YEAR"].astype(int).astype(str) + frame["DOY"].astype(int).astype(str).str.zfill(3),
-        format="%Y%j",
-    )
+    year = frame["YEAR"].to_numpy().astype(int)
+    doy = frame["DOY"].to_numpy().astype(int)
+    frame.index = pd.DatetimeIndex(
+        (year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+        + (doy - 1).astype("timedelta64[D]"))
     return frame[~frame.index.duplicated(keep="last")]
 
 

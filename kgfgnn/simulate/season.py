@@ -41,7 +41,7 @@ DAYS_BEFORE_PLANTING = 60
 MAX_FALLOW_DAYS = 240
 ACCOUNTING_DAYS = 365
 DAILY_COLUMNS = {  # the columns read from each daily output file
-    "N2O": ("DAS", "N2EC", "NOEC", "NDNC", "NITC", "N2ODC", "N2ONC", "N2OGED", "N2GED",
+    "N2O": ("DAS", "N2EC", "NOEC", "NDNC", "NITC", "N2ODC", "N2OND", "N2OGED", "N2GED",
             "NOGED", "NITRD", "NDND"),
     "GHG": ("CO2GED", "CH4GED"),
     "SoilWat": ("SW1D", "SW2D"),
@@ -172,15 +172,40 @@ def failure_reason(run_path: Path, console: str) -> str:
     return "DSSAT-CSM terminated abnormally without an error message (no ERROR.OUT)"
 
 
-def weather_station(site: Site, weather: pd.DataFrame):
-    """The DSSATTools weather station for a site's generated weather (build once, reuse)."""
+def _tav_amp(weather: pd.DataFrame) -> tuple[float, float]:
+    """Annual mean temperature and amplitude of monthly means (the WTH header's TAV, AMP)."""
     monthly_mean = (weather.assign(m=pd.to_datetime(weather.date).dt.month)
                     .groupby("m")[["tmax", "tmin"]].mean().mean(axis=1))
+    return (float((weather.tmax + weather.tmin).mean() / 2),
+            float(monthly_mean.max() - monthly_mean.min()))
+
+
+def weather_station(site: Site, weather: pd.DataFrame, table: pd.DataFrame | None = None):
+    """The DSSATTools weather station for a site's generated weather (build once, reuse).
+
+    With ``table`` (e.g. the first and last day only) the station carries the same code and
+    header as the full one, which is all a FileX needs, without DSSATTools validating every
+    day; :func:`wth_text` then writes the weather file itself."""
+    tav, amp = _tav_amp(weather)
     return api.WeatherStation(
-        table=weather, lat=site.station_lat, long=site.station_lon,
-        elev=site.station_elev_m, insi="KGFG",
-        tav=float((weather.tmax + weather.tmin).mean() / 2),
-        amp=float(monthly_mean.max() - monthly_mean.min()))
+        table=weather if table is None else table, lat=site.station_lat,
+        long=site.station_lon, elev=site.station_elev_m, insi="KGFG", tav=tav, amp=amp)
+
+
+def wth_text(site: Site, weather: pd.DataFrame) -> str:
+    """The DSSAT weather file of a generated series: the text DSSATTools' ``_write_wth``
+    writes for the same station (tested), without building a record per day."""
+    tav, amp = _tav_amp(weather)
+    dates = pd.to_datetime(weather["date"]).dt.strftime("%Y%j").to_numpy()
+    lines = [f"{d:>7} {s:>5.1f} {hi:>5.1f} {lo:>5.1f} {r:>5.1f}   -99   -99   -99   -99   -99"
+             for d, s, hi, lo, r in zip(dates, weather.srad, weather.tmax, weather.tmin,
+                                         weather.rain, strict=True)]
+    return ("$WEATHER DATA : Created with DSSATTools\n\n"
+            "@ INSI      LAT     LONG  ELEV   TAV   AMP REFHT WNDHT  CCO2\n"
+            f"  KGFG {site.station_lat:>8.3f} {site.station_lon:>8.3f} "
+            f"{site.station_elev_m:>5.0f} {tav:>5.1f} {amp:>5.1f}   -99   -99   -99\n"
+            "@  DATE  SRAD  TMAX  TMIN  RAIN  DEWP  WIND   PAR  EVAP  RHUM \n"
+            + "\n".join(lines) + "\n")
 
 
 def scenario_inputs(s: Scenario, site: Site, soil: SoilSpec, station) -> dict:
@@ -244,9 +269,10 @@ def reduce_run(s: Scenario, soil: SoilSpec, weather: pd.DataFrame, daily_window_
     return row, window
 
 
-def _top_mean(frame: pd.DataFrame, prefix: str) -> pd.Series:
-    cols = [f"{prefix}{k}D" for k in TOP_LAYERS]
-    return (frame[cols] * TOP_WEIGHTS).sum(axis=1)
+def _top_mean(frame: pd.DataFrame, prefix: str) -> np.ndarray:
+    """Thickness-weighted mean of DSSAT output layers 1-2 (0-15 cm), per day."""
+    return sum(w * frame[f"{prefix}{k}D"].to_numpy()
+               for k, w in zip(TOP_LAYERS, TOP_WEIGHTS, strict=True))
 
 
 def _top_sat(soil: SoilSpec) -> np.ndarray:
@@ -256,12 +282,12 @@ def _top_sat(soil: SoilSpec) -> np.ndarray:
     return soil.layers["sat"].to_numpy()[idx]
 
 
-def _wfps(water: pd.DataFrame, soil: SoilSpec) -> pd.Series:
+def _wfps(water: pd.DataFrame, soil: SoilSpec) -> np.ndarray:
     """Water-filled pore space of 0-15 cm (SW/SAT as in DSSAT's N2O routine), at most 1."""
     sat = _top_sat(soil)
-    ratio = sum(w * water[f"SW{k}D"] / s for k, w, s in zip(TOP_LAYERS, TOP_WEIGHTS, sat,
-                                                              strict=True))
-    return ratio.clip(upper=1.0)
+    ratio = sum(w * water[f"SW{k}D"].to_numpy() / s
+                for k, w, s in zip(TOP_LAYERS, TOP_WEIGHTS, sat, strict=True))
+    return np.minimum(ratio, 1.0)
 
 
 def _seasonal_outputs(s: Scenario, summary: dict, tables: dict[str, pd.DataFrame],
@@ -304,7 +330,9 @@ def _seasonal_outputs(s: Scenario, summary: dict, tables: dict[str, pd.DataFrame
         "denitrification_kg_n_ha": float(last["NDNC"]),
         "nitrification_kg_n_ha": float(last["NITC"]),
         "n2o_from_denitrification_kg_n_ha": float(last["N2ODC"]),
-        "n2o_from_nitrification_kg_n_ha": float(last["N2ONC"]),
+        # from the daily values: DSSAT's cumulative N2ONC starts a batch run at the previous
+        # run's first-day value (a carried-over output counter; the daily N2OND are exact)
+        "n2o_from_nitrification_kg_n_ha": float(n2o["N2OND"].sum() / 1000),
         "n2o_daily_max_g_n_ha": float(n2o["N2OGED"].max()),
         "co2_daily_max_g_c_ha": float(ghg["CO2GED"].max()),
         "wfps_mean_0_15": float(_wfps(water, soil).mean()),
@@ -341,26 +369,37 @@ def _das(summary: dict, key: str) -> float:
 def _daily_window(s: Scenario, tables: dict[str, pd.DataFrame], soil: SoilSpec,
                   weather: pd.DataFrame, days: int) -> pd.DataFrame:
     """Daily states and fluxes from each application date (planting for 0-N) for ``days``."""
-    n2o, ghg, water = tables["N2O"], tables["GHG"], tables["SoilWat"]
+    n2o = tables["N2O"]
+    index = n2o.index
+    starts = [pd.Timestamp(d) for d in (application_dates(s) or [s.planting])]
+    spans = [(index.searchsorted(a), index.searchsorted(a + pd.Timedelta(days=days - 1),
+                                                          side="right")) for a in starts]
+    rows = np.concatenate([np.arange(a, b) for a, b in spans])
+    dates = index[rows]
+
+    def aligned(frame: pd.DataFrame, column: str) -> np.ndarray:
+        return frame[column].reindex(index).to_numpy()[rows]
+
+    ghg, water = tables["GHG"], tables["SoilWat"]
     temp, nitrogen = tables["SoilTemp"], tables["SoilNi"]
     wx = weather.set_index(pd.to_datetime(weather["date"]))
-    daily = pd.DataFrame({
-        "das": n2o["DAS"],
-        "n2o_g_n_ha": n2o["N2OGED"], "n2_g_n_ha": n2o["N2GED"], "no_g_n_ha": n2o["NOGED"],
-        "nitrification_g_n_ha": n2o["NITRD"], "denitrification_g_n_ha": n2o["NDND"],
-        "co2_g_c_ha": ghg["CO2GED"], "ch4_g_c_ha": ghg["CH4GED"],
-        "wfps_0_15": _wfps(water, soil),
-        "soil_temp_0_15_c": _top_mean(temp, "TS"),
-        "no3_0_15_ppm": _top_mean(nitrogen, "NI"), "nh4_0_15_ppm": _top_mean(nitrogen, "NH"),
-    }).join(wx[["rain", "tmax", "tmin", "srad"]].rename(columns={
-        "rain": "rain_mm", "tmax": "t_max_c", "tmin": "t_min_c", "srad": "srad_mj_m2"}))
-    starts = application_dates(s) or [s.planting]
-    parts = []
-    for k, start in enumerate(starts):
-        window = daily.loc[pd.Timestamp(start): pd.Timestamp(start) + pd.Timedelta(days=days - 1)]
-        parts.append(window.assign(application=k,
-                                   days_after_application=(window.index
-                                                           - pd.Timestamp(start)).days))
-    out = pd.concat(parts).rename_axis("date").reset_index()
-    out.insert(0, "sim_id", s.sim_id)
-    return out
+    wx = wx[["rain", "tmax", "tmin", "srad"]].reindex(dates)
+    application = np.concatenate([np.full(b - a, k) for k, (a, b) in enumerate(spans)])
+    start_of_row = np.asarray(starts, dtype="datetime64[ns]")[application]
+    return pd.DataFrame({
+        "sim_id": s.sim_id, "date": dates,
+        "das": aligned(n2o, "DAS"),
+        "n2o_g_n_ha": aligned(n2o, "N2OGED"), "n2_g_n_ha": aligned(n2o, "N2GED"),
+        "no_g_n_ha": aligned(n2o, "NOGED"), "nitrification_g_n_ha": aligned(n2o, "NITRD"),
+        "denitrification_g_n_ha": aligned(n2o, "NDND"),
+        "co2_g_c_ha": aligned(ghg, "CO2GED"), "ch4_g_c_ha": aligned(ghg, "CH4GED"),
+        "wfps_0_15": _wfps(water.reindex(index), soil)[rows],
+        "soil_temp_0_15_c": _top_mean(temp.reindex(index), "TS")[rows],
+        "no3_0_15_ppm": _top_mean(nitrogen.reindex(index), "NI")[rows],
+        "nh4_0_15_ppm": _top_mean(nitrogen.reindex(index), "NH")[rows],
+        "rain_mm": wx["rain"].to_numpy(), "t_max_c": wx["tmax"].to_numpy(),
+        "t_min_c": wx["tmin"].to_numpy(), "srad_mj_m2": wx["srad"].to_numpy(),
+        "application": application.astype(np.int64),
+        "days_after_application": ((dates.to_numpy().astype("datetime64[ns]") - start_of_row)
+                                   // np.timedelta64(1, "D")).astype(np.int64),
+    })
