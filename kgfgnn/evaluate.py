@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student_t
 from scipy.stats import wilcoxon
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.model_selection import GroupKFold, KFold
@@ -57,6 +58,49 @@ def paired_test(results: pd.DataFrame, model_a: str, model_b: str, metric: str =
                 "p_value": np.nan}
     return {"n": len(a), "median_diff": float(np.median(a - b)),
             "p_value": float(wilcoxon(a, b).pvalue)}
+
+
+def corrected_paired_test(results: pd.DataFrame, model_a: str, model_b: str,
+                          metric: str = "rmse", keys: tuple[str, ...] = ("seed", "fold"),
+                          level: float = 0.95) -> dict[str, float]:
+    """Nadeau & Bengio's (2003, Mach. Learn. 52:239-281) corrected resampled t-test of
+    ``metric(a) - metric(b)`` paired over seeds x folds.
+
+    Cross-validation folds share most of their training data, so the differences are
+    correlated and the naive t-test is far too confident; the correction inflates the
+    variance of the mean difference from s^2/J to (1/J + n_test/n_train) s^2 (Bouckaert &
+    Frank 2004 for repeated k-fold). Returns the mean difference with its ``level`` interval,
+    the two-sided p-value, the number of pairs and the mean ratio a/b.
+    """
+    a = results[results.model == model_a].set_index(list(keys))
+    b = results[results.model == model_b].set_index(list(keys))
+    common = a.index.intersection(b.index)
+    a, b = a.loc[common], b.loc[common]
+    diff = (a[metric] - b[metric]).to_numpy()
+    n = len(diff)
+    out = {"n": n, "mean_diff": float(diff.mean()) if n else np.nan,
+           "ratio": float((a[metric] / b[metric]).mean()) if n else np.nan,
+           "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan}
+    if n < 2:
+        return out
+    test_share = float((a["n_test"] / a["n_train"]).mean())
+    se = np.sqrt((1 / n + test_share) * diff.var(ddof=1))
+    if se == 0:
+        return out
+    half = student_t.ppf(0.5 + level / 2, n - 1) * se
+    out.update(ci_low=out["mean_diff"] - half, ci_high=out["mean_diff"] + half,
+               p_value=float(2 * student_t.sf(abs(out["mean_diff"]) / se, n - 1)))
+    return out
+
+
+def stability(results: pd.DataFrame, metric: str = "rmse",
+              by: tuple[str, ...] = ("split", "target", "model")) -> pd.DataFrame:
+    """Spread of ``metric`` over seeds x folds: standard deviation and coefficient of
+    variation (sd / mean), the paper's notion of a model's stability."""
+    g = results.groupby(list(by))[metric]
+    out = pd.DataFrame({f"{metric}_sd": g.std(), f"{metric}_mean": g.mean()})
+    out[f"{metric}_cv"] = out[f"{metric}_sd"] / out[f"{metric}_mean"]
+    return out.reset_index()
 
 
 def format_table(summary: pd.DataFrame, index: list[str], digits: int = 3) -> pd.DataFrame:

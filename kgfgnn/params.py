@@ -98,9 +98,14 @@ NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
         "hidden": Param(int, "GNN hidden width", 4, 512),
         "epochs": Param(int, "maximum GNN training epochs", 1, 5000),
         "patience": Param(int, "GNN early-stopping patience", 1, 500),
-        "search_iter": Param(int, "random-search candidates per baseline", 1, 100),
+        "search_iter": Param(int, "random-search candidates per model (baselines and "
+                                  "KG-FGNN)", 1, 100),
         "max_samples": Param(int, "cap on simulated rows used (0 = all)", 0, 10**7),
+        "quadratic_cap": Param(int, "max training rows of SVR and kNN (their cost grows "
+                                    "quadratically)", 100, 10**6),
         "ablations": Param(bool, "also train the four ablations of KG-FGNN"),
+        "workers": Param(int, "parallel fits (local processes); 0 = one per core", 0, 256),
+        "scheduler": Param(str, "Dask scheduler address; empty = local processes"),
     },
     "05_realworld": {
         **_COMMON,
@@ -131,9 +136,28 @@ def validate_parameters(notebook: str, values: dict[str, Any]) -> dict[str, Any]
 
 
 def notebook_parameters(notebook: str, namespace: dict[str, Any]) -> dict[str, Any]:
-    """Collect and validate a notebook's parameters from its namespace (``globals()``)."""
+    """Collect and validate a notebook's parameters from its namespace (``globals()``);
+    a Dask ``scheduler`` address must answer (checked before any work starts)."""
     spec = NOTEBOOK_PARAMS[notebook]
     missing = [name for name in spec if name not in namespace]
     if missing:
         raise ValueError(f"notebook {notebook!r} does not define parameter(s) {missing}")
-    return validate_parameters(notebook, {name: namespace[name] for name in spec})
+    values = validate_parameters(notebook, {name: namespace[name] for name in spec})
+    if values.get("scheduler"):
+        check_scheduler(notebook, values["scheduler"])
+    return values
+
+
+def check_scheduler(notebook: str, address: str, timeout_s: float = 5.0) -> None:
+    """Raise a one-line ValueError when no Dask scheduler answers at ``address``."""
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=timeout_s):
+            pass
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ValueError(
+            f"parameter 'scheduler' of notebook {notebook!r} = {address!r}: no Dask scheduler "
+            f"answers there within {timeout_s:g} s ({type(err).__name__}); give a reachable "
+            "address such as tcp://host:8786, or an empty string for local processes"
+        ) from None

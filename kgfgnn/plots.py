@@ -203,3 +203,36 @@ def timings(seconds: dict[str, float]):
     ax.barh(s.index, s.values)
     ax.set(xlabel="seconds")
     return fig
+
+
+def difference_intervals(diffs: pd.DataFrame, title: str = ""):
+    """Relative RMSE difference of every model against the best KG-FGNN variant (%), with
+    its 95 % corrected interval, one panel per split and target (right of 0: KG-FGNN better)."""
+    splits, targets = sorted(diffs.split.unique()), list(dict.fromkeys(diffs.target))
+    fig, axes = plt.subplots(len(splits), len(targets), figsize=(4 * len(targets),
+                             0.28 * diffs.model.nunique() * len(splits) + 1.5),
+                             squeeze=False, sharey=True)
+    order = sorted(diffs.model.unique())
+    colours = {"gnn": "#332288", "baseline": "#DDCC77"}
+    for i, split in enumerate(splits):
+        for j, target in enumerate(targets):
+            ax = axes[i, j]
+            sub = diffs[(diffs.split == split) & (diffs.target == target)].set_index("model")
+            sub = sub.reindex(order)
+            y = np.arange(len(order))
+            low = (sub.rel_diff_pct - sub.rel_ci_low_pct).clip(lower=0)
+            high = (sub.rel_ci_high_pct - sub.rel_diff_pct).clip(lower=0)
+            ax.errorbar(sub.rel_diff_pct, y, xerr=[low, high], fmt="none", ecolor="grey",
+                        elinewidth=1)
+            ax.scatter(sub.rel_diff_pct, y, c=[colours.get(f, "grey") for f in sub.family],
+                       s=18, zorder=3)
+            ax.axvline(0, color="#CC6677", lw=1)
+            ax.set_yticks(y, order)
+            ax.set_xscale("symlog", linthresh=10)
+            kg = sub.kg_fgnn.dropna().iloc[0] if sub.kg_fgnn.notna().any() else "KG-FGNN"
+            ax.set(title=f"{target}, {split.replace('_', ' ')} (vs {kg})",
+                   xlabel="RMSE difference vs KG-FGNN (%)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -41,3 +41,68 @@ def test_summary_and_paired_test():
     assert s.set_index("model").loc["a", "rmse_mean"] == pytest.approx(3.5)
     t = paired_test(res, "a", "b")
     assert t["n"] == 6 and t["median_diff"] == pytest.approx(-1.0) and t["p_value"] < 0.05
+
+
+def _cv_results(shift: float, noise: float, n_seeds: int = 3, n_folds: int = 5):
+    rng = np.random.default_rng(0)
+    rows = []
+    for s in range(n_seeds):
+        for f in range(n_folds):
+            base = rng.normal(10, 1)
+            rows.append({"seed": s, "fold": f, "model": "a", "n_train": 80, "n_test": 20,
+                         "rmse": base + shift + rng.normal(0, noise)})
+            rows.append({"seed": s, "fold": f, "model": "b", "n_train": 80, "n_test": 20,
+                         "rmse": base})
+    return pd.DataFrame(rows)
+
+
+def test_corrected_t_test_interval_is_wider_than_the_naive_one():
+    from scipy import stats
+
+    from kgfgnn.evaluate import corrected_paired_test
+
+    res = _cv_results(shift=-0.5, noise=0.2)
+    out = corrected_paired_test(res, "a", "b")
+    diff = res[res.model == "a"].rmse.to_numpy() - res[res.model == "b"].rmse.to_numpy()
+    naive = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    corrected = (out["ci_high"] - out["ci_low"]) / 2
+    # variance factor (1/J + n_test/n_train) / (1/J) = 1 + 15 * 0.25
+    assert np.isclose(corrected / naive, np.sqrt(1 + 15 * 0.25))
+    assert out["ci_high"] < 0 and out["p_value"] < 0.01 and out["n"] == 15
+    null = corrected_paired_test(_cv_results(shift=0.0, noise=0.3), "a", "b")
+    assert null["ci_low"] < 0 < null["ci_high"]
+
+
+def test_stability_is_the_spread_over_seeds_and_folds():
+    from kgfgnn.evaluate import stability
+
+    res = _cv_results(shift=0.0, noise=2.0).assign(split="random", target="n2o")
+    table = stability(res).set_index("model")
+    assert table.loc["a", "rmse_sd"] > table.loc["b", "rmse_sd"] > 0
+
+
+def test_claim_check_compares_best_against_best():
+    from kgfgnn.benchmark import claim_check, paired_differences
+
+    rng = np.random.default_rng(1)
+    rows = []
+    levels = {"kg_fgnn": 1.0, "knowledge_only": 1.2, "correlation_only": 0.5,
+              "xgboost": 2.0, "xgboost:all": 0.8, "ridge": 3.0}
+    for s in range(2):
+        for f in range(3):
+            base = rng.normal(10, 0.5)
+            for model, level in levels.items():
+                rows.append({"split": "leave_countries_out", "target": "n2o", "seed": s,
+                             "fold": f, "model": model, "n_train": 60, "n_test": 30,
+                             "family": "gnn" if model in ("kg_fgnn", "knowledge_only",
+                                                          "correlation_only") else "baseline",
+                             "rmse": base + level + rng.normal(0, 0.05)})
+    res = pd.DataFrame(rows)
+    claim = claim_check(res).iloc[0]
+    # correlation_only has no knowledge edges: it is not the knowledge-guided model
+    assert claim.kg_fgnn == "kg_fgnn" and claim.best_gbm == "xgboost:all"
+    assert 1.0 < claim.ratio < 1.05 and not claim.meets_target
+    assert claim.verdict == "GBM better" and claim.ci_low > 0
+    diffs = paired_differences(res).set_index("model")
+    assert diffs.loc["ridge", "rel_diff_pct"] > 15 and diffs.loc["ridge", "ci_low"] > 0
+    assert set(diffs.index) == set(levels) - {"kg_fgnn"}
