@@ -23,10 +23,16 @@ def _parser() -> argparse.ArgumentParser:
     book.add_argument("--root", type=Path, default=REPO_ROOT)
 
     pred = sub.add_parser("predict", help="predict N2O emissions for rows of a CSV file")
-    pred.add_argument("--model", type=Path, required=True, help="model file from 05_realworld")
-    pred.add_argument("--input", type=Path, required=True, help="CSV with fertilizer, carbon, "
-                      "n.input (and optionally group)")
+    pred.add_argument("--model", type=Path, required=True,
+                      help="model file: n2o_dose_response_model.pt (07_dose_response) or "
+                           "n2o_field_model.pt (05_realworld, Carey columns)")
+    pred.add_argument("--input", type=Path, required=True,
+                      help="CSV with the model's columns (dose-response: as distributed, "
+                           "without N2O/log_N2O; Carey: fertilizer, carbon, n.input)")
     pred.add_argument("--output", type=Path, required=True, help="CSV to write")
+    pred.add_argument("--n-rates", default=None,
+                      help="comma-separated N rates (kg N/ha): one prediction per input row "
+                           "and rate (a response curve)")
     return parser
 
 
@@ -56,10 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"book written to {html}")
         return 0
     if args.command == "predict":
-        from kgfgnn.predict import PredictionInputError, predict_csv
+        from kgfgnn.predict import PredictionInputError, parse_n_rates, predict_csv
 
         try:
-            n = predict_csv(args.model, args.input, args.output)
+            n = predict_csv(args.model, args.input, args.output, parse_n_rates(args.n_rates))
         except PredictionInputError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

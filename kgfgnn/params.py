@@ -119,6 +119,18 @@ NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
         "search_iter": Param(int, "random-search candidates per baseline", 1, 100),
     },
     "06_reproducibility": {**_COMMON},
+    "07_dose_response": {
+        **_COMMON,
+        "max_studies": Param(int, "studies used, a seeded random subset (0 = all 159)", 0,
+                             10000),
+        "n_stations": Param(int, "matching weather stations (years) per digital twin", 1, 10),
+        "n_folds": Param(int, "folds grouped by study", 2, 20),
+        "n_seeds": Param(int, "repetitions with different seeds", 1, 20),
+        "search_iter": Param(int, "random-search candidates per model", 1, 100),
+        "curve_studies": Param(list, "training-study counts of the learning curve", 2, 1000,
+                               item_kind=int),
+        "workers": Param(int, "local worker processes for the twins; 0 = one per core", 0, 256),
+    },
 }
 
 

@@ -236,3 +236,34 @@ def difference_intervals(diffs: pd.DataFrame, title: str = ""):
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def twin_against_field(paired: pd.DataFrame):
+    """Emission factor of each fertilised treatment: digital twin against measurement."""
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    sns.scatterplot(data=paired, x="ef_pct", y="twin_ef_pct", hue="Climate", style="crop",
+                    palette="colorblind", s=25, ax=ax)
+    lim = [min(paired.ef_pct.min(), paired.twin_ef_pct.min(), -0.5),
+           max(paired.ef_pct.quantile(0.98), paired.twin_ef_pct.quantile(0.98), 1)]
+    ax.plot(lim, lim, color="grey", lw=1, ls="--", label="1:1")
+    ax.set(xlim=lim, ylim=lim, xlabel="measured EF (%)", ylabel="digital-twin EF (%)")
+    ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+def response_curves(curves: pd.DataFrame, measured: pd.DataFrame, group: str):
+    """Predicted N2O with its 90 % interval against N rate, beside each study's measurements."""
+    studies = list(dict.fromkeys(curves[group]))
+    fig, axes = plt.subplots(1, len(studies), figsize=(4 * len(studies), 3.5), squeeze=False)
+    for ax, study in zip(axes[0], studies, strict=True):
+        c = curves[curves[group] == study].sort_values("N_rate")
+        ax.fill_between(c.N_rate, c.n2o_lower_90, c.n2o_upper_90, color="#88CCEE", alpha=0.5,
+                        label="90 % interval")
+        ax.plot(c.N_rate, c.predicted_n2o_kg_n_ha, color="#332288", label="predicted")
+        m = measured[measured[group] == study]
+        ax.scatter(m.N_rate, m.N2O, color="#CC6677", s=18, zorder=3, label="measured")
+        ax.set(title=f"study {study}", xlabel="N rate (kg N/ha)",
+               ylabel="N2O (kg N2O-N/ha/yr)", yscale="log")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

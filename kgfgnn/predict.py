@@ -112,13 +112,60 @@ def write_output(frame: pd.DataFrame, path: Path) -> None:
         raise PredictionInputError(f"output {path} cannot be written: {err.strerror}") from None
 
 
+def parse_n_rates(text: str | None) -> list[float] | None:
+    """``"0,50,100"`` -> [0.0, 50.0, 100.0]; a one-line error for anything else."""
+    if not text:
+        return None
+    try:
+        rates = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise PredictionInputError(f"--n-rates {text!r}: give comma-separated numbers of "
+                                   "kg N/ha, e.g. 0,50,100,150") from None
+    if any(not np.isfinite(r) or r < 0 or r > 1000 for r in rates):
+        raise PredictionInputError(f"--n-rates {text!r}: every rate must lie in 0-1000 kg N/ha")
+    return rates
+
+
 def predict_csv(model_path: str | Path, input_path: str | Path,
-                output_path: str | Path) -> int:
-    """Read, validate, predict and write (atomically). Returns the number of rows."""
+                output_path: str | Path, n_rates: list[float] | None = None) -> int:
+    """Read, validate, predict and write (atomically). Returns the number of rows written.
+
+    The model file decides the schema: a dose-response bundle (columns of
+    ``kensyn_n2o_dose_response.csv``, 90 % intervals, digital twin) or a KG-FGNN checkpoint of
+    the Carey data (``fertilizer``, ``carbon``, ``n.input``)."""
+    from kgfgnn.fielddata import model_bundle as dose
+
     model_path, input_path, output_path = Path(model_path), Path(input_path), Path(output_path)
     check_writable(output_path)
-    frame = validate_input(read_input_csv(input_path, {"fertilizer": str, "group": str}))
+    if not model_path.is_file():
+        raise PredictionInputError(f"model file {model_path} not found")
+    bundle = dose.load_bundle(model_path)
+    if bundle is not None:
+        frame = read_input_csv(input_path, {c: str for c in (*dose.CATEGORICAL, dose.GROUP)})
+        if "Climate" not in frame.columns and "fertilizer" in frame.columns:
+            raise PredictionInputError(
+                f"model {model_path} is for the dose-response schema (Climate, N_rate, ...); "
+                f"{input_path} has the Carey columns: use the Carey model")
+        try:
+            valid = dose.validate_dose_input(frame)
+        except dose.DoseInputError as err:
+            raise PredictionInputError(f"input file {input_path}: {err}") from None
+        out = dose.predict_dose(bundle, valid, n_rates)
+        write_output(out, output_path)
+        return len(out)
+    frame = read_input_csv(input_path, {"fertilizer": str, "group": str})
+    if "Climate" in frame.columns and "fertilizer" not in frame.columns:
+        raise PredictionInputError(
+            f"model {model_path} is not a dose-response model; {input_path} has the "
+            "dose-response columns: use the dose-response model "
+            "(artefacts/<profile>/models/n2o_dose_response_model.pt)")
+    try:
+        frame = validate_input(frame)
+    except PredictionInputError as err:
+        raise PredictionInputError(f"input file {input_path}: {err}") from None
     model, extra = load_model(model_path)
+    if n_rates:
+        frame = pd.concat([frame.assign(**{"n.input": r}) for r in n_rates], ignore_index=True)
     out = frame.copy()
     out[PREDICTION_COLUMN] = predict_frame(model, list(extra.get("latent", [])), frame)
     write_output(out, output_path)

@@ -69,6 +69,7 @@ class SoilSpec:
     lon: float
     wrb_group: str
     layers: pd.DataFrame  # depth_cm (bottom), sand, silt, clay, oc_pct, bd, ll, dul, sat, ...
+    drainage: float | None = None  # DSSAT drainage rate SLDR (1/d); None = texture default
 
     def topsoil(self, depth_cm: float = 15.0) -> dict[str, float]:
         """Thickness-weighted means of the layers above ``depth_cm``."""
@@ -156,5 +157,6 @@ def to_dssat(spec: SoilSpec, name: str):
     ]
     top = spec.layers.iloc[0]
     return SoilProfile(table=layers, name=name, salb=0.13, slu1=6.0,
-                       sldr=drainage_rate(top.clay, top.sand), slro=73.0, slnf=1.0, slpf=1.0,
+                       sldr=spec.drainage if spec.drainage is not None
+                       else drainage_rate(top.clay, top.sand), slro=73.0, slnf=1.0, slpf=1.0,
                        lat=spec.lat, long=spec.lon, country=spec.iso2)
