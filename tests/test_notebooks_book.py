@@ -101,7 +101,9 @@ def test_book_in_a_headless_browser(book):
         pytest.skip("chromium not installed (make test installs it as root)")
     pages = sorted(p for p in book.rglob("*.html") if "_static" not in p.parts)
     assert len(pages) >= 9
-    n_images = 0
+    shots = book.parent / "screenshots"  # under _build/, for review
+    shots.mkdir(exist_ok=True)
+    n_images = n_formulas = 0
     for page in pages:
         if page == book / "index.html":  # a meta-refresh redirect to the landing page
             redirect = re.search(r"url=([^\"']+)", page.read_text())
@@ -114,6 +116,18 @@ def test_book_in_a_headless_browser(book):
              "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
             capture_output=True, text=True, timeout=120).stdout
         assert "<title>" in dom and "</html>" in dom, f"{page} did not load"
+        if 'class="math' in page.read_text():  # maths typeset by the offline MathJax copy
+            assert "mjx-container" in dom, f"{page}: formula not rendered"
+            n_formulas += 1
+        if "executed" in page.parts or page.name == "intro.html":
+            subprocess.run(
+                [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={book.parent / '.chromium'}", "--hide-scrollbars",
+                 "--virtual-time-budget=3000", "--window-size=1280,2400",
+                 f"--screenshot={shots / (page.stem + '.png')}", page.as_uri()],
+                capture_output=True, timeout=120, check=False)
         parser = _Links()
         parser.feed(dom)
         for src in parser.images:
@@ -130,3 +144,28 @@ def test_book_in_a_headless_browser(book):
                 continue
             assert target.exists(), f"{page}: broken link {href}"
     assert n_images >= 10
+    assert n_formulas >= 1
+    assert len(list(shots.glob("*.png"))) >= 7
+
+
+def test_book_reads_like_a_paper(book, executed):
+    """Plumbing folded, one parameter cell per chapter, numbered captioned figures,
+    MathJax from the book itself."""
+    root, _ = executed
+    code = folded = 0
+    for nb_path in sorted((root / "executed").glob("*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        cells = [c for c in nb.cells if c.cell_type == "code"]
+        code += len(cells)
+        folded += sum(bool({"hide-input", "remove-cell", "remove-input"}
+                           & set(c.metadata.get("tags", []))) for c in cells)
+        shown_parameters = [c for c in cells if {"parameters", "injected-parameters"}
+                            & set(c.metadata.get("tags", []))
+                            and "remove-cell" not in c.metadata.get("tags", [])]
+        assert len(shown_parameters) <= 1, nb_path.name
+    assert folded / code >= 0.75
+    html = [p.read_text() for p in book.rglob("*.html") if "_static" not in p.parts]
+    assert sum(h.count("<figcaption") for h in html) >= 12
+    assert sum(len(re.findall(r'class="caption-number">Fig\. \d+', h)) for h in html) >= 12
+    assert not any("cdn.jsdelivr.net/npm/mathjax" in h for h in html)
+    assert list((book / "_static").rglob("tex-chtml*.js")), "MathJax copy not in _static"
