@@ -10,12 +10,19 @@ import seaborn as sns
 
 from kgfgnn.graphs import DATA, KNOWLEDGE, GraphSpec
 
+sns.set_palette("colorblind")  # every figure: a colour-blind-safe qualitative palette
+
 IPCC_EF = {"wet climate": 1.6, "dry climate": 0.5, "flooded rice": 0.4, "aggregate EF1": 1.0}
 
 
-def site_map(sites: pd.DataFrame):
-    """Simulated sites by latitude and longitude, coloured by climate zone."""
+def site_map(sites: pd.DataFrame, outlines: list[np.ndarray] | None = None):
+    """Simulated sites by latitude and longitude, coloured by climate zone, over country
+    outlines (Natural Earth) when given."""
+    from matplotlib.collections import LineCollection
+
     fig, ax = plt.subplots(figsize=(9, 4.5))
+    if outlines:
+        ax.add_collection(LineCollection(outlines, colors="#888888", linewidths=0.4, zorder=0))
     sns.scatterplot(data=sites, x="lon_deg", y="lat_deg", hue="zone", s=35, ax=ax)
     ax.set(xlim=(-180, 180), ylim=(-60, 80), xlabel="longitude (deg)", ylabel="latitude (deg)",
            title=f"{len(sites)} simulated sites in {sites.iso2.nunique()} countries")

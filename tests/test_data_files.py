@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
+
 from kgfgnn.paths import DEFAULT_DATA, REPO_ROOT, data_dir
 
 
@@ -31,7 +33,7 @@ def test_readme_keeps_every_licence_notice():
     text = (DEFAULT_DATA / "README.md").read_text()
     for notice in ("MIT licence", "GPL-3", "LGPL-3", "New, M., Lister", "70:1569",
                    "Philibert, Loyce & Makowski 2012", "Qian et al. (2010", "SESYNCBayes",
-                   "KenSyn 0.3", "landmap", "GSODRdata"):
+                   "KenSyn 0.3", "landmap", "GSODRdata", "Natural Earth", "public domain"):
         assert notice in text, notice
 
 
@@ -73,3 +75,13 @@ def test_no_code_path_reads_outside_the_repository(tmp_path):
     data_reads = {p for p in opened if p.endswith((".csv", ".csv.gz"))}
     assert data_reads and all(p.startswith(str(DEFAULT_DATA) + "/") for p in data_reads)
     assert not any("/shared/" in p for p in opened)
+
+
+def test_country_outlines_ship_offline():
+    from kgfgnn.geography import country_outlines
+
+    rings = country_outlines()
+    assert len(rings) > 200
+    everything = np.concatenate(rings)
+    assert (np.abs(everything[:, 0]) <= 180).all() and (np.abs(everything[:, 1]) <= 90).all()
+    assert all(len(r) >= 4 for r in rings)
