@@ -44,3 +44,20 @@ def test_malformed_outputs_raise():
         parse_daily("nothing here", "N2O")
     with pytest.raises(DSSATOutputError, match="no data rows"):
         parse_daily("@YEAR DOY\n", "N2O")
+
+
+def test_summary_numbers_that_touch_their_neighbours():
+    """A wide value (here CO2EM of a paddy) touches the next column: the row has one token
+    fewer than the header, which splitting on blanks misreads; the fixed-width cut does not."""
+    text = (DATA / "Summary.OUT").read_text()
+    lines = text.splitlines()
+    k = next(i for i, ln in enumerate(lines) if ln.startswith("@   RUNNO"))
+    header, row = lines[k], lines[k + 1]
+    end = header.index("CO2EM") + len("CO2EM")
+    start = header.rstrip()[:header.index("CO2EM")].rstrip().__len__()  # previous name's end
+    value = "9" * (end - start)  # fills the whole field: touches the previous value
+    lines[k + 1] = row[:start] + value + row[end:]
+    assert len(lines[k + 1].split()) == len(header[1:].split()) - 1  # blank-splitting fails
+    s = parse_summary("\n".join(lines))
+    assert s["CO2EM"] == int(value)
+    assert s["N2OEM"] == pytest.approx(0.187) and s["CR"] == "WH"

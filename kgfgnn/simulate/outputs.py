@@ -117,15 +117,32 @@ def _summary_row(header: list[str], values: list[str]) -> dict[str, float | str]
     return out
 
 
+def _summary_table(text: str) -> tuple[list[str], list[list[str]]]:
+    """``Summary.OUT`` cut at the right edge of each header name: numbers are right-aligned
+    and wide ones can touch their neighbours (e.g. a large CO2EM), so splitting on blanks is
+    not safe; text columns (``TNAM.....``) fit inside their dotted header span."""
+    header_line, data = _header(text, "@   RUNNO", "Summary")
+    header_line = " " + header_line[1:]  # the "@" marks the line, not a column
+    spans = [m.span() for m in re.finditer(r"\S+", header_line)]
+    names = [header_line[a:b].rstrip(".") for a, b in spans]
+    edges = [0] + [b for _, b in spans]
+    edges[-1] = max(edges[-1], *(len(ln) for ln in data))
+    rows = [[ln[edges[k]:edges[k + 1]].strip() for k in range(len(names))] for ln in data]
+    for ln, row in zip(data, rows, strict=True):
+        if not row[0]:
+            raise DSSATOutputError(f"Summary: row does not fit the header layout: {ln[:80]!r}")
+    return names, rows
+
+
 def parse_summary(text: str) -> dict[str, float | str]:
     """The (last) data row of ``Summary.OUT`` as a dict; ``-99`` becomes NaN."""
-    header, rows = _table(text, "@   RUNNO", "Summary")
+    header, rows = _summary_table(text)
     return _summary_row(header, rows[-1])
 
 
 def parse_summary_rows(text: str) -> dict[int, dict[str, float | str]]:
     """Every row of a batch run's ``Summary.OUT``, keyed by run number."""
-    header, rows = _table(text, "@   RUNNO", "Summary")
+    header, rows = _summary_table(text)
     parsed = [_summary_row(header, r) for r in rows]
     return {int(r["RUNNO"]): r for r in parsed}
 
