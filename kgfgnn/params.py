@@ -118,7 +118,6 @@ NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
                              item_kind=int),
         "search_iter": Param(int, "random-search candidates per baseline", 1, 100),
     },
-    "06_reproducibility": {**_COMMON},
     "07_dose_response": {
         **_COMMON,
         "max_studies": Param(int, "studies used, a seeded random subset (0 = all 159)", 0,
@@ -131,6 +130,7 @@ NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
                                item_kind=int),
         "workers": Param(int, "local worker processes for the twins; 0 = one per core", 0, 256),
     },
+    "06_reproducibility": {**_COMMON},
 }
 
 
