@@ -176,9 +176,3 @@ def run_twins(conditions: pd.DataFrame, n_stations: int = 3, seed: int = 0,
     errors = seasonal[seasonal.status == "model_error"]
     out.attrs["model_errors"] = int(len(errors))
     return out
-
-
-def with_twin(conditions: pd.DataFrame, twin: pd.DataFrame) -> pd.DataFrame:
-    """Conditions with the twin's columns (for models that use the twin as a feature)."""
-    return conditions.join(twin)
-
