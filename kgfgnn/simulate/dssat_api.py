@@ -4,9 +4,28 @@ from __future__ import annotations
 
 import contextlib
 import io
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
+
+def _drop_dangling_links(dssat_home: Path) -> None:
+    """Remove links left in DSSATTools' temp folder by an install that no longer exists.
+
+    DSSATTools links its data files into ``<tmp>/DSSAT048`` on import and replaces only links
+    whose target exists, so a dangling link (another, deleted virtual environment) makes every
+    later import fail with ``FileExistsError``.
+    """
+    if not dssat_home.is_dir():
+        return
+    for entry in dssat_home.iterdir():
+        if entry.is_symlink() and not entry.exists():
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+
+
+_drop_dangling_links(Path(tempfile.gettempdir()) / "DSSAT048")
 for _attempt in range(20):
     try:
         with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
