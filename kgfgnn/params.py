@@ -128,6 +128,8 @@ NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
         "search_iter": Param(int, "random-search candidates per model", 1, 100),
         "curve_studies": Param(list, "training-study counts of the learning curve", 2, 1000,
                                item_kind=int),
+        "gnn_epochs": Param(int, "KG-FGNN epochs from scratch and in pretraining", 1, 5000),
+        "fine_tune_epochs": Param(int, "KG-FGNN fine-tuning epochs on the studies", 1, 5000),
         "workers": Param(int, "local worker processes for the twins; 0 = one per core", 0, 256),
     },
     "06_reproducibility": {**_COMMON},

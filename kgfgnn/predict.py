@@ -11,10 +11,14 @@ import numpy as np
 import pandas as pd
 
 from kgfgnn.atomic import atomic_path
+from kgfgnn.fielddata.intervals import interval_from_residuals
 from kgfgnn.realworld import FERTILISER_CODES, REQUIRED_COLUMNS, map_real, with_latent
 from kgfgnn.train import KGFGNNRegressor
 
 PREDICTION_COLUMN = "predicted_emission_g_n2o_n_ha_day"
+# Same interval columns as the dose-response model (90 % conformal interval, same unit as the
+# prediction: here g N2O-N/ha/day).
+LOWER_COLUMN, UPPER_COLUMN = "n2o_lower_90", "n2o_upper_90"
 
 
 class PredictionInputError(ValueError):
@@ -132,7 +136,8 @@ def predict_csv(model_path: str | Path, input_path: str | Path,
 
     The model file decides the schema: a dose-response bundle (columns of
     ``kensyn_n2o_dose_response.csv``, 90 % intervals, digital twin) or a KG-FGNN checkpoint of
-    the Carey data (``fertilizer``, ``carbon``, ``n.input``)."""
+    the Carey data (``fertilizer``, ``carbon``, ``n.input``; 90 % split-conformal intervals
+    from its grouped-CV residuals)."""
     from kgfgnn.fielddata import model_bundle as dose
 
     model_path, input_path, output_path = Path(model_path), Path(input_path), Path(output_path)
@@ -164,9 +169,17 @@ def predict_csv(model_path: str | Path, input_path: str | Path,
     except PredictionInputError as err:
         raise PredictionInputError(f"input file {input_path}: {err}") from None
     model, extra = load_model(model_path)
+    residuals = extra.get("conformal_residuals")
+    if not residuals:
+        raise PredictionInputError(
+            f"model file {model_path} has no conformal calibration residuals (written by an "
+            "older version): re-run notebook 05_realworld to write the model again")
     if n_rates:
         frame = pd.concat([frame.assign(**{"n.input": r}) for r in n_rates], ignore_index=True)
     out = frame.copy()
     out[PREDICTION_COLUMN] = predict_frame(model, list(extra.get("latent", [])), frame)
+    out[LOWER_COLUMN], out[UPPER_COLUMN] = interval_from_residuals(
+        out[PREDICTION_COLUMN].to_numpy(), np.asarray(residuals, dtype=float),
+        float(extra.get("conformal_confidence", 0.9)))
     write_output(out, output_path)
     return len(out)

@@ -46,18 +46,20 @@ FERTILISER_CODES: dict[str, dict[str, float]] = {
 }
 
 
-def latent_pathway_nodes(target: str = "n2o") -> list[str]:
-    """Variables and processes on the knowledge pathway to ``target`` not in the real data."""
+def latent_pathway_nodes(target: str = "n2o",
+                         observed: tuple[str, ...] = OBSERVED) -> list[str]:
+    """Variables and processes on the knowledge pathway to ``target`` that the real data
+    (recording ``observed``) do not record."""
     import networkx as nx
 
     graph = knowledge_graph(KNOWLEDGE_EDGES)
     upstream = nx.ancestors(graph, target)
     # keep only nodes that lie on a path from an observed variable to the target
     reachable = set()
-    for node in OBSERVED:
+    for node in observed:
         if node in graph:
             reachable |= nx.descendants(graph, node)
-    return sorted((upstream & reachable) - set(OBSERVED))
+    return sorted((upstream & reachable) - set(observed))
 
 
 def map_real(frame: pd.DataFrame) -> pd.DataFrame:

@@ -30,13 +30,24 @@ def signed_expm1(z: np.ndarray) -> np.ndarray:
     return np.sign(z) * np.expm1(np.abs(z))
 
 
+def _identity(values: np.ndarray) -> np.ndarray:
+    return values
+
+
+# name -> (forward, inverse): the scale on which the network is trained
+TARGET_TRANSFORMS = {"signed_log1p": (signed_log1p, signed_expm1),
+                     "identity": (_identity, _identity)}
+
+
 class KGFGNNRegressor(RegressorMixin, BaseEstimator):
     """scikit-learn style wrapper around :class:`~kgfgnn.models.KGFGNN`.
 
     ``X`` is a DataFrame holding at least the graph's node columns; ``y`` a DataFrame with one
     column per target of ``spec`` (or an array in that order). Targets are modelled on the
-    signed-log scale, standardised; predictions come back on the original scale, clipped on
-    the model scale to the training targets' range widened by 10 % (as for the baselines).
+    signed-log scale (``target_transform="signed_log1p"``; ``"identity"`` for targets that
+    are already on a log scale), standardised; predictions come back on the original scale,
+    clipped on the model scale to the training targets' range widened by 10 % (as for the
+    baselines).
     """
 
     def __init__(self, spec: GraphSpec | None = None, layer: str = "sage", hidden: int = 32,
@@ -44,7 +55,8 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
                  readout: str = "pool", message_passing: str = "dense",
                  lr: float = 3e-3, weight_decay: float = 1e-4, epochs: int = 200,
                  patience: int = 20, batch_size: int = 128, validation_fraction: float = 0.15,
-                 random_state: int = 0, progress: bool = False):
+                 target_transform: str = "signed_log1p", random_state: int = 0,
+                 progress: bool = False):
         self.spec = spec
         self.layer = layer
         self.hidden = hidden
@@ -59,6 +71,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         self.patience = patience
         self.batch_size = batch_size
         self.validation_fraction = validation_fraction
+        self.target_transform = target_transform
         self.random_state = random_state
         self.progress = progress
 
@@ -86,6 +99,15 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"y must have {len(targets)} column(s) {targets}, got {y.shape[1]}")
         return y
 
+    def _forward_y(self, y: np.ndarray) -> np.ndarray:
+        if self.target_transform not in TARGET_TRANSFORMS:
+            raise ValueError(f"target_transform={self.target_transform!r}: allowed values are "
+                             f"{list(TARGET_TRANSFORMS)}")
+        return TARGET_TRANSFORMS[self.target_transform][0](y)
+
+    def _inverse_y(self, z: np.ndarray) -> np.ndarray:
+        return TARGET_TRANSFORMS[self.target_transform][1](z)
+
     def _build(self) -> KGFGNN:
         topology = {t: self.spec.edge_index(t) for t in self.spec.edges}
         return KGFGNN(len(self.spec.nodes), topology, layer=self.layer, hidden=self.hidden,
@@ -97,7 +119,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("spec=None: a GraphSpec is required")
         X, y = self._x(X), self._y(y)
         self.x_scaler_ = StandardScaler().fit(X)
-        self.y_scaler_ = StandardScaler().fit(signed_log1p(y))
+        self.y_scaler_ = StandardScaler().fit(self._forward_y(y))
         self._update_range(y)
         torch.manual_seed(self.random_state)
         self.model_ = self._build()
@@ -117,7 +139,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
 
     def _update_range(self, y: np.ndarray) -> None:
         """Range of the standardised training targets (per target), widened by 10 %."""
-        z = self.y_scaler_.transform(signed_log1p(y))
+        z = self.y_scaler_.transform(self._forward_y(y))
         low, high = z.min(axis=0), z.max(axis=0)
         if hasattr(self, "z_low_"):
             low, high = np.minimum(low, self.z_low_), np.maximum(high, self.z_high_)
@@ -130,7 +152,8 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         xt = torch.from_numpy(self.x_scaler_.transform(X).astype(np.float32))
         if y is None:
             return xt
-        return xt, torch.from_numpy(self.y_scaler_.transform(signed_log1p(y)).astype(np.float32))
+        return xt, torch.from_numpy(self.y_scaler_.transform(self._forward_y(y))
+                                    .astype(np.float32))
 
     def _train(self, X, y, epochs: int, lr: float, stage: str) -> pd.DataFrame:
         rng = np.random.default_rng(self.random_state)
@@ -193,7 +216,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
             out.append(self.model_(self._tensors(X[start:start + 4096])).numpy())
         z = np.concatenate(out) if out else np.zeros((0, len(self.spec.edges)))
         z = np.clip(z, self.z_low_, self.z_high_)
-        y = signed_expm1(self.y_scaler_.inverse_transform(z))
+        y = self._inverse_y(self.y_scaler_.inverse_transform(z))
         return y[:, 0] if y.shape[1] == 1 else y
 
     # ------------------------------------------------------------------------- persistence

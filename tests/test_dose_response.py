@@ -131,3 +131,43 @@ def test_model_for_the_other_schema_is_one_line(bundle_path, tmp_path, capsys):
     assert main(["predict", "--model", str(bundle_path), "--input", str(src),
                  "--output", str(out), "--n-rates", "0,x"]) == 2
     assert "--n-rates" in capsys.readouterr().err
+
+
+def test_dose_rows_in_the_simulation_space():
+    from kgfgnn.fielddata.dose_response import TEXTURE_CLASSES, load_dose_response
+    from kgfgnn.fielddata.knowledge_gnn import OBSERVED, simulation_space
+
+    data = load_dose_response()
+    X = simulation_space(data)
+    assert list(X.columns) == list(OBSERVED) and len(X) == len(data)
+    assert (X.n_rate_kg_ha.to_numpy() == data.N_rate.to_numpy()).all()
+    assert X.flooded.eq(data.crop_type.eq("Wetland_rice").astype(float)).all()
+    assert set(X.soil_clay_pct) <= {clay for _, clay in TEXTURE_CLASSES.values()}
+    forms = X[["n_urea_frac", "n_nh4_frac", "n_no3_frac", "n_organic_frac"]].sum(axis=1)
+    assert np.allclose(forms, (data.N_rate > 0).astype(float))  # shares sum to 1 when fertilised
+    assert X.drop(columns=["soil_oc_pct", "soil_bd_g_cm3"]).notna().all().all()
+
+
+def test_fine_tuning_leaves_the_pretrained_model_unchanged():
+    import torch
+
+    from kgfgnn.fielddata.dose_response import load_dose_response
+    from kgfgnn.fielddata.knowledge_gnn import (
+        DoseKGFGNN,
+        dose_graph,
+        pretrain,
+        simulation_space,
+    )
+
+    data = load_dose_response().iloc[:120]
+    X, y = simulation_space(data), data.log_N2O.to_numpy()
+    filled = X.fillna(X.median())
+    spec, latent = dose_graph(filled, y)
+    base = pretrain(filled, y, spec, latent, epochs=2, seed=0, hidden=8)
+    before = {k: v.clone() for k, v in base.model_.state_dict().items()}
+    tuned = DoseKGFGNN(pretrained=base, latent=tuple(latent), fine_tune_epochs=2).fit(X, y)
+    pred = tuned.predict(X)
+    assert pred.shape == (len(X),) and np.isfinite(pred).all()
+    assert all(torch.equal(before[k], v) for k, v in base.model_.state_dict().items())
+    scratch = DoseKGFGNN(spec=spec, latent=tuple(latent), epochs=2, hidden=8).fit(X, y)
+    assert np.isfinite(scratch.predict(X)).all()

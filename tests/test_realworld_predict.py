@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from kgfgnn.cli import main
+from kgfgnn.fielddata.intervals import calibration_residuals, residual_coverage
 from kgfgnn.graphs import build_multigraph
 from kgfgnn.predict import PREDICTION_COLUMN, PredictionInputError, validate_input
 from kgfgnn.realworld import (
@@ -47,7 +48,9 @@ def model_path(tmp_path_factory):
                             0.3, universe=list(CANDIDATES))
     model = KGFGNNRegressor(spec=spec, epochs=3, hidden=8).fit(X, real[TARGET].to_numpy())
     path = tmp_path_factory.mktemp("m") / "model.pt"
-    model.save(path, extra={"latent": latent})
+    residuals = calibration_residuals(real[TARGET].to_numpy(), model.predict(X))
+    model.save(path, extra={"latent": latent, "conformal_residuals": residuals.tolist(),
+                            "conformal_confidence": 0.9})
     return path
 
 
@@ -61,6 +64,9 @@ def test_predict_round_trip(model_path, tmp_path):
     pred = pd.read_csv(out)
     assert len(pred) == 3 and np.isfinite(pred[PREDICTION_COLUMN]).all()
     assert list(pred.columns[:4]) == ["fertilizer", "carbon", "n.input", "group"]
+    assert (pred.n2o_lower_90 <= pred[PREDICTION_COLUMN]).all()
+    assert (pred[PREDICTION_COLUMN] <= pred.n2o_upper_90).all()
+    assert (pred.n2o_upper_90 > pred.n2o_lower_90).all()
 
 
 @pytest.mark.parametrize("rows, message", [
@@ -152,3 +158,33 @@ def test_unwritable_output_folder_is_one_line(model_path, tmp_path, capsys):
     line = _run_predict(model_path, src, tmp_path, capsys)
     assert "is a folder" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "in.csv"]
+
+
+def test_residual_intervals_cover_exchangeable_data_at_the_nominal_rate():
+    rng = np.random.default_rng(0)
+    y = np.exp(rng.normal(size=2000))
+    pred = y * np.exp(rng.normal(scale=0.5, size=2000))
+    frame = pd.DataFrame({"seed": 0, "fold": np.arange(2000) % 5, "y": y, "pred": pred})
+    coverage = residual_coverage(frame, confidence=0.9)
+    assert len(coverage) == 5
+    assert 0.86 <= coverage.coverage.mean() <= 0.94
+    narrow = residual_coverage(frame.assign(pred=y * np.exp(rng.normal(scale=0.1, size=2000))))
+    assert narrow.median_width_log.median() < coverage.median_width_log.median()
+
+
+def test_a_carey_model_without_calibration_is_one_line(tmp_path, capsys):
+    real = load_real()
+    latent = latent_pathway_nodes("n2o")
+    X = with_latent(real[list(OBSERVED)], latent)
+    spec = build_multigraph(X, real[[TARGET]].set_axis(["n2o"], axis=1), [*OBSERVED, *latent],
+                            0.3, universe=list(CANDIDATES))
+    path = tmp_path / "old.pt"
+    KGFGNNRegressor(spec=spec, epochs=1, hidden=8).fit(X, real[TARGET].to_numpy()).save(
+        path, extra={"latent": latent})
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    pd.DataFrame({"fertilizer": ["U"], "carbon": [1.0], "n.input": [50]}).to_csv(src,
+                                                                                 index=False)
+    assert main(["predict", "--model", str(path), "--input", str(src),
+                 "--output", str(out)]) == 2
+    assert "conformal calibration residuals" in capsys.readouterr().err
+    assert not out.exists()
