@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 
 from kgfgnn.atomic import atomic_path
+from kgfgnn.fielddata.datasets import CAREY, DOSE_RESPONSE
 from kgfgnn.fielddata.intervals import interval_from_residuals
-from kgfgnn.realworld import FERTILISER_CODES, REQUIRED_COLUMNS, map_real, with_latent
+from kgfgnn.fielddata.schema import FieldInputError
+from kgfgnn.realworld import map_real, with_latent
 from kgfgnn.train import KGFGNNRegressor
 
 PREDICTION_COLUMN = "predicted_emission_g_n2o_n_ha_day"
@@ -26,31 +28,12 @@ class PredictionInputError(ValueError):
 
 
 def validate_input(frame: pd.DataFrame) -> pd.DataFrame:
-    """Check columns and values; rows are numbered as in the file (header = line 1)."""
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise PredictionInputError(f"missing column(s) {missing}; required are "
-                                   f"{list(REQUIRED_COLUMNS)} (optional: group)")
-    if frame.empty:
-        raise PredictionInputError("the input has no data rows")
-    for i, code in enumerate(frame["fertilizer"]):
-        if str(code) not in FERTILISER_CODES:
-            raise PredictionInputError(
-                f"line {i + 2}, column 'fertilizer': unknown code {code!r}; allowed are "
-                f"{sorted(FERTILISER_CODES)}")
-    for col in ("carbon", "n.input"):
-        values = pd.to_numeric(frame[col], errors="coerce")
-        for i in np.flatnonzero(values.isna() | ~np.isfinite(values.fillna(np.inf))):
-            raise PredictionInputError(
-                f"line {i + 2}, column {col!r}: {frame[col].iloc[i]!r} is not a finite number")
-        for i in np.flatnonzero(values < 0):
-            raise PredictionInputError(
-                f"line {i + 2}, column {col!r}: {values.iloc[i]:g} is negative; must be >= 0")
-    out = frame.copy()
-    out["carbon"] = pd.to_numeric(out["carbon"])
-    out["n.input"] = pd.to_numeric(out["n.input"])
-    out["fertilizer"] = out["fertilizer"].astype(str)
-    return out
+    """Check the Carey schema (:data:`kgfgnn.fielddata.datasets.CAREY`); rows are numbered as
+    in the file (header = line 1)."""
+    try:
+        return CAREY.validate(frame)
+    except FieldInputError as err:
+        raise PredictionInputError(str(err)) from None
 
 
 def predict_frame(model: KGFGNNRegressor, latent: list[str], frame: pd.DataFrame) -> np.ndarray:
@@ -145,29 +128,21 @@ def predict_csv(model_path: str | Path, input_path: str | Path,
     if not model_path.is_file():
         raise PredictionInputError(f"model file {model_path} not found")
     bundle = dose.load_bundle(model_path)
+    schema, other = (DOSE_RESPONSE, CAREY) if bundle is not None else (CAREY, DOSE_RESPONSE)
+    frame = read_input_csv(input_path, schema.text_columns())
+    if not schema.matches(frame) and other.matches(frame):
+        raise PredictionInputError(
+            f"model {model_path} is for the {schema.name} schema ({', '.join(schema.required)}, "
+            f"...); {input_path} has the {other.name} columns: use a model of that data set")
+    try:
+        valid = schema.validate(frame)
+    except FieldInputError as err:
+        raise PredictionInputError(f"input file {input_path}: {err}") from None
     if bundle is not None:
-        frame = read_input_csv(input_path, {c: str for c in (*dose.CATEGORICAL, dose.GROUP)})
-        if "Climate" not in frame.columns and "fertilizer" in frame.columns:
-            raise PredictionInputError(
-                f"model {model_path} is for the dose-response schema (Climate, N_rate, ...); "
-                f"{input_path} has the Carey columns: use the Carey model")
-        try:
-            valid = dose.validate_dose_input(frame)
-        except dose.DoseInputError as err:
-            raise PredictionInputError(f"input file {input_path}: {err}") from None
         out = dose.predict_dose(bundle, valid, n_rates)
         write_output(out, output_path)
         return len(out)
-    frame = read_input_csv(input_path, {"fertilizer": str, "group": str})
-    if "Climate" in frame.columns and "fertilizer" not in frame.columns:
-        raise PredictionInputError(
-            f"model {model_path} is not a dose-response model; {input_path} has the "
-            "dose-response columns: use the dose-response model "
-            "(artefacts/<profile>/models/n2o_dose_response_model.pt)")
-    try:
-        frame = validate_input(frame)
-    except PredictionInputError as err:
-        raise PredictionInputError(f"input file {input_path}: {err}") from None
+    frame = valid
     model, extra = load_model(model_path)
     residuals = extra.get("conformal_residuals")
     if not residuals:

@@ -103,10 +103,11 @@ def test_predict_dose_response_with_intervals_and_curve(bundle_path, tmp_path):
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda f: f.assign(Climate="Clim9"), r"line 2, column 'Climate': 'Clim9' is not one of"),
+    (lambda f: f.assign(Climate="Clim9"),
+     r"line 2, column 'Climate': unknown code 'Clim9'; allowed: one of"),
     (lambda f: f.assign(Fertilizer_type="XYZ"), r"line 2, column 'Fertilizer_type': unknown code"),
-    (lambda f: f.assign(N_rate=-5), r"line 2, column 'N_rate': -5 is negative"),
-    (lambda f: f.assign(pH="acid"), r"line 2, column 'pH': 'acid' is not a number"),
+    (lambda f: f.assign(N_rate=-5), r"line 2, column 'N_rate': -5 is below 0"),
+    (lambda f: f.assign(pH="acid"), r"line 2, column 'pH': 'acid' is not a finite number"),
     (lambda f: f.drop(columns=["Climate"]), r"missing column\(s\) \['Climate'\]"),
 ])
 def test_bad_dose_input_is_one_line(bundle_path, tmp_path, capsys, edit, message):

@@ -12,17 +12,17 @@ import pandas as pd
 
 from kgfgnn import __version__
 from kgfgnn.atomic import atomic_path
-from kgfgnn.fielddata.dose_response import CLIMATE_CLASSES, GROUP, twin_conditions
+from kgfgnn.fielddata.dose_response import twin_conditions
 from kgfgnn.fielddata.intervals import predict_with_interval
-from kgfgnn.fielddata.protocol import CATEGORICAL, NUMERIC, design_matrix
+from kgfgnn.fielddata.protocol import design_matrix
+from kgfgnn.fielddata.schema import FieldInputError
 
 KIND = "kgfgnn-dose-response-model"
 PREDICTION = "predicted_n2o_kg_n_ha"
 LOWER, UPPER = "n2o_lower_90", "n2o_upper_90"
 
 
-class DoseInputError(ValueError):
-    """A row of the input does not follow the dose-response schema."""
+DoseInputError = FieldInputError  # a row of the input does not follow the schema
 
 
 def save_bundle(path: str | Path, model, uses_twin: bool, n_stations: int, seed: int,
@@ -45,41 +45,12 @@ def load_bundle(path: str | Path) -> dict | None:
 
 
 def validate_dose_input(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns as distributed (``N2O``/``log_N2O`` not needed); empty cells allowed except
-    ``Climate`` and ``N_rate``. Errors name the line (header = line 1) and the column."""
-    required = ("Climate", "N_rate")
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise DoseInputError(f"missing column(s) {missing}; the dose-response schema needs "
-                             f"{list(required)} and takes {list(CATEGORICAL) + list(NUMERIC)}")
-    out = frame.copy()
-    for col in (*CATEGORICAL, *NUMERIC, GROUP):
-        if col not in out.columns:
-            out[col] = np.nan
-    for i, code in enumerate(out["Climate"]):
-        if code not in CLIMATE_CLASSES:
-            raise DoseInputError(f"line {i + 2}, column 'Climate': {code!r} is not one of "
-                                 f"{sorted(CLIMATE_CLASSES)}")
-    for col, codes in CATEGORICAL.items():
-        for i, code in enumerate(out[col]):
-            if pd.notna(code) and code not in codes:
-                raise DoseInputError(f"line {i + 2}, column {col!r}: unknown code {code!r}; "
-                                     f"allowed are {list(codes)} or an empty cell")
-    for col in NUMERIC:
-        values = pd.to_numeric(out[col], errors="coerce")
-        bad = out[col].notna() & values.isna()
-        if col == "N_rate":
-            bad |= out[col].isna()
-        for i in np.flatnonzero(bad.to_numpy()):
-            raise DoseInputError(f"line {i + 2}, column {col!r}: {out[col].iloc[i]!r} is not "
-                                 f"a number{' (required)' if col == 'N_rate' else ''}")
-        for i in np.flatnonzero((values < 0).to_numpy()):
-            raise DoseInputError(f"line {i + 2}, column {col!r}: {values.iloc[i]:g} is "
-                                 "negative; must be >= 0")
-        out[col] = values.astype(float)
-    out[GROUP] = out[GROUP].astype(str).where(out[GROUP].notna(),
-                                               [f"row{i + 2}" for i in range(len(out))])
-    return out
+    """Columns as distributed (``N2O``/``log_N2O`` not needed), checked against the
+    dose-response schema (:data:`kgfgnn.fielddata.datasets.DOSE_RESPONSE`): empty cells allowed
+    except ``Climate`` and ``N_rate``. Errors name the line (header = line 1) and the column."""
+    from kgfgnn.fielddata.datasets import DOSE_RESPONSE
+
+    return DOSE_RESPONSE.validate(frame)
 
 
 def predict_dose(bundle: dict, frame: pd.DataFrame, n_rates: list[float] | None = None
