@@ -1,4 +1,4 @@
-"""Command line: ``python -m kgfgnn {run-notebooks,build-book,predict}``."""
+"""Command line: ``python -m kgfgnn {run-notebooks,build-book,export-results,predict}``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,13 @@ def _parser() -> argparse.ArgumentParser:
 
     book = sub.add_parser("build-book", help="build the HTML book into _build/html")
     book.add_argument("--root", type=Path, default=REPO_ROOT)
+
+    export = sub.add_parser("export-results",
+                            help="write a run's small result tables (CSV) for committing")
+    export.add_argument("--artefact-dir", type=Path, required=True)
+    export.add_argument("--out", type=Path, required=True, help="e.g. results/full")
+    export.add_argument("--info", default="{}",
+                        help="JSON object recorded in run.json (command, commit, wall time)")
 
     pred = sub.add_parser("predict", help="predict N2O emissions for rows of a CSV file")
     pred.add_argument("--model", type=Path, required=True,
@@ -60,6 +67,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: the book build failed (exit status {err.returncode})", file=sys.stderr)
             return 1
         print(f"book written to {html}")
+        return 0
+    if args.command == "export-results":
+        import json
+
+        from kgfgnn.export import export_results
+
+        try:
+            files = export_results(args.artefact_dir, args.out, json.loads(args.info))
+        except (FileNotFoundError, json.JSONDecodeError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(f"wrote {len(files)} files to {args.out}")
         return 0
     if args.command == "predict":
         from kgfgnn.predict import PredictionInputError, parse_n_rates, predict_csv

@@ -45,6 +45,22 @@ def test_every_notebook_runs_with_tiny_parameters(executed):
         assert (artefacts / rel).is_file(), rel
 
 
+def test_a_runs_tables_export_for_committing(executed, tmp_path):
+    import pandas as pd
+
+    from kgfgnn.export import TABLES, export_results, load_run_info
+
+    root, _ = executed
+    files = export_results(root / "artefacts", tmp_path / "results",
+                           {"command": "run-notebooks --profile tiny"})
+    info = load_run_info(tmp_path / "results")
+    assert info["command"] == "run-notebooks --profile tiny" and info["missing"] == []
+    assert set(TABLES) <= set(files)
+    claim = pd.read_csv(tmp_path / "results" / "benchmark_claim.csv")
+    assert set(claim.split) == {"random", "leave_countries_out"} and claim.ratio.gt(0).all()
+    assert sum(p.stat().st_size for p in (tmp_path / "results").iterdir()) < 1_000_000
+
+
 def test_failing_notebook_is_named_with_its_cell_and_leaves_no_copy(tmp_path):
     with pytest.raises(NotebookError, match=r"notebook 02_features failed in cell \d+ .*"
                                             r"FileNotFoundError.*run notebook 01_simulation"):

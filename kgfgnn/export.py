@@ -1,0 +1,97 @@
+"""Small result tables of a run (CSV, a few hundred kB) for committing under ``results/<name>/``.
+
+Exports what the book's introduction and a reader checking the claim need: the simulation's
+emission factors and flux distribution, the benchmark's claim check, paired differences,
+per-fold metrics and summary, the Carey transfer results and interval coverage, the
+dose-response comparison, paired tests, learning curve and coverage, and the run's manifest
+and notebook timings. Tables missing from the run are skipped (and listed).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from kgfgnn.atomic import write_csv, write_json
+from kgfgnn.evaluate import summarise
+
+# output CSV -> (parquet under the artefact folder, columns to keep or None for all)
+TABLES: dict[str, tuple[str, list[str] | None]] = {
+    "benchmark_claim.csv": ("benchmark/claim.parquet", None),
+    "benchmark_paired_differences.csv": ("benchmark/paired_differences.parquet", None),
+    "benchmark_results_per_fold.csv": ("benchmark/results.parquet", [
+        "split", "seed", "fold", "model", "family", "features", "target", "n_train",
+        "n_test", "r2", "rmse", "mae", "fit_seconds", "epochs_run", "train_mse_scaled",
+        "val_mse_scaled", "params"]),
+    "realworld_carey_results.csv": ("realworld/results.parquet", None),
+    "realworld_carey_interval_coverage.csv": ("realworld/interval_coverage.parquet", None),
+    "dose_response_results.csv": ("dose_response/results.parquet", None),
+    "dose_response_paired_vs_best_real_only.csv": (
+        "dose_response/paired_vs_best_real_only.parquet", None),
+    "dose_response_interval_coverage.csv": ("dose_response/coverage.parquet", None),
+}
+
+
+def _simulation_tables(artefact_dir: Path) -> dict[str, pd.DataFrame]:
+    from kgfgnn.fielddata.dose_response import field_emission_factors
+    from kgfgnn.simulate.dataset import emission_factors, load_seasonal
+    from kgfgnn.simulate.validation import ef_against_field, ef_by_country, n_response_by_country
+
+    seasonal = load_seasonal(artefact_dir, usable_only=False)
+    usable = seasonal[seasonal.status != "model_error"]
+    ef = emission_factors(seasonal)
+    fluxes = ["n2o_kg_n_ha_yr", "co2_kg_c_ha_yr", "ch4_kg_c_ha_yr", "no3_leached_kg_n_ha_yr",
+              "yield_kg_ha"]
+    quantiles = usable[fluxes].describe(percentiles=[0.05, 0.25, 0.5, 0.75, 0.95, 0.99]).T
+    return {
+        "simulation_ef_vs_ipcc_and_field.csv": ef_against_field(ef, field_emission_factors())
+        .rename_axis("class").reset_index(),
+        "simulation_ef_by_country.csv": ef_by_country(ef),
+        "simulation_n_response_by_country.csv": n_response_by_country(usable).reset_index(),
+        "simulation_flux_distribution.csv": quantiles.rename_axis("variable").reset_index(),
+        "simulation_status.csv": seasonal.status.value_counts().rename("crop_years")
+        .rename_axis("status").reset_index(),
+    }
+
+
+def export_results(artefact_dir: str | Path, out_dir: str | Path,
+                   run_info: dict | None = None) -> list[str]:
+    """Write the tables of the run in ``artefact_dir`` to ``out_dir``; returns the files."""
+    artefact_dir, out_dir = Path(artefact_dir), Path(out_dir)
+    if not (artefact_dir / "sim_seasonal.parquet").is_file():
+        raise FileNotFoundError(f"{artefact_dir} holds no run (no sim_seasonal.parquet)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written, skipped = [], []
+    for name, frame in _simulation_tables(artefact_dir).items():
+        write_csv(frame, out_dir / name)
+        written.append(name)
+    for name, (source, columns) in TABLES.items():
+        path = artefact_dir / source
+        if not path.is_file():
+            skipped.append(source)
+            continue
+        frame = pd.read_parquet(path)
+        write_csv(frame[[c for c in columns if c in frame.columns]] if columns else frame,
+                  out_dir / name)
+        written.append(name)
+    bench = artefact_dir / "benchmark" / "results.parquet"
+    if bench.is_file():
+        summary = summarise(pd.read_parquet(bench),
+                            ["split", "target", "model", "family", "features"])
+        write_csv(summary, out_dir / "benchmark_summary.csv")
+        written.append("benchmark_summary.csv")
+    for name in ("sim_manifest.json", "timings.json"):
+        if (artefact_dir / name).is_file():
+            shutil.copyfile(artefact_dir / name, out_dir / name)
+            written.append(name)
+    write_json({**(run_info or {}), "tables": written, "missing": skipped},
+               out_dir / "run.json")
+    return [*written, "run.json"]
+
+
+def load_run_info(out_dir: str | Path) -> dict:
+    """The ``run.json`` written by :func:`export_results`."""
+    return json.loads((Path(out_dir) / "run.json").read_text())
