@@ -21,10 +21,11 @@ from kgfgnn.evaluate import summarise
 # output CSV -> (parquet under the artefact folder, columns to keep or None for all)
 TABLES: dict[str, tuple[str, list[str] | None]] = {
     "benchmark_claim.csv": ("benchmark/claim.parquet", None),
+    "benchmark_claim_log_scale.csv": ("benchmark/claim_log.parquet", None),
     "benchmark_paired_differences.csv": ("benchmark/paired_differences.parquet", None),
     "benchmark_results_per_fold.csv": ("benchmark/results.parquet", [
         "split", "seed", "fold", "model", "family", "features", "target", "n_train",
-        "n_test", "r2", "rmse", "mae", "fit_seconds", "epochs_run", "train_mse_scaled",
+        "n_test", "r2", "rmse", "mae", "rmse_log", "fit_seconds", "epochs_run", "train_mse_scaled",
         "val_mse_scaled", "params"]),
     "realworld_carey_results.csv": ("realworld/results.parquet", None),
     "realworld_carey_interval_coverage.csv": ("realworld/interval_coverage.parquet", None),
