@@ -172,3 +172,21 @@ def test_fine_tuning_leaves_the_pretrained_model_unchanged():
     assert all(torch.equal(before[k], v) for k, v in base.model_.state_dict().items())
     scratch = DoseKGFGNN(spec=spec, latent=tuple(latent), epochs=2, hidden=8).fit(X, y)
     assert np.isfinite(scratch.predict(X)).all()
+
+
+def test_protocol_tables_do_not_depend_on_the_number_of_workers():
+    from kgfgnn.fielddata.protocol import DoseProtocol, run_protocol
+
+    data = load_dose_response()
+    keep = sorted(data.Ref_num.unique())[:16]
+    data = data[data.Ref_num.isin(keep)].reset_index(drop=True)
+    # a stand-in twin column (only the protocol's bookkeeping is under test here)
+    rng = np.random.default_rng(0)
+    twin = pd.DataFrame({"twin_n2o_kg_n_ha_yr": np.exp(rng.normal(size=len(data))),
+                         "twin_ef_pct": rng.normal(size=len(data))})
+    protocol = DoseProtocol(n_folds=2, n_seeds=1, search_iter=1, curve_studies=(5,))
+    one, p_one = run_protocol(data, twin, protocol, seed=3, workers=1)
+    two, p_two = run_protocol(data, twin, protocol, seed=3, workers=2)
+    pd.testing.assert_frame_equal(one, two)
+    pd.testing.assert_frame_equal(p_one, p_two)
+    assert set(one.curve_point) == {"5", "all"} and one.groupby("fold").ngroups == 2
