@@ -300,3 +300,30 @@ def claim_check(results: pd.DataFrame, level: float = 0.95,
                      "stable": kg_rmse.std() <= gbm_rmse.std(), "verdict": verdict,
                      "pairs": test["n"], "metric": metric})
     return pd.DataFrame(rows)
+
+
+TARGET_UNITS = {"n2o": "kg N2O-N/ha/yr", "co2": "kg CO2-C/ha/yr", "ch4": "kg CH4-C/ha/yr"}
+
+
+def claim_table(claim: pd.DataFrame) -> pd.DataFrame:
+    """:func:`claim_check` for readers: protocol, target with its unit, both models, RMSEs to
+    3 significant digits, ratio against the paper's target, the difference with its 95 %
+    interval, the spreads and the verdict."""
+    def g3(v: float) -> str:
+        return f"{v:.3g}"
+
+    return pd.DataFrame({
+        "protocol": claim.split.str.replace("_", " "),
+        "target": [f"{t.upper()} ({TARGET_UNITS.get(t, '')})" for t in claim.target],
+        "best KG-FGNN variant": claim.kg_fgnn,
+        "best GBM": claim.best_gbm,
+        "RMSE KG-FGNN": claim.kg_fgnn_rmse.map(g3),
+        "RMSE GBM": claim.gbm_rmse.map(g3),
+        "ratio (paper: ≤)": [f"{r:.2f} ({p:.3g})" for r, p in
+                             zip(claim.ratio, claim.paper_target, strict=True)],
+        "difference [95 % CI]": [f"{d:.3g} [{lo:.3g}, {hi:.3g}]" for d, lo, hi in
+                                 zip(claim["diff"], claim.ci_low, claim.ci_high, strict=True)],
+        "RMSE sd KG-FGNN / GBM": [f"{a:.3g} / {b:.3g}" for a, b in
+                                  zip(claim.kg_fgnn_rmse_sd, claim.gbm_rmse_sd, strict=True)],
+        "verdict": claim.verdict,
+    })

@@ -103,11 +103,15 @@ def stability(results: pd.DataFrame, metric: str = "rmse",
     return out.reset_index()
 
 
-def format_table(summary: pd.DataFrame, index: list[str], digits: int = 3) -> pd.DataFrame:
-    """``mean ± sd`` strings for display."""
+def format_table(summary: pd.DataFrame, index: list[str], digits: int = 3,
+                 unit: str | None = None) -> pd.DataFrame:
+    """``mean ± sd`` strings for display (``digits`` significant digits). With ``unit``, the
+    columns are labelled for readers: ``R²``, ``RMSE (unit)``, ``MAE (unit)``."""
     out = summary[index].copy()
     for m in ("r2", "rmse", "mae"):
         if f"{m}_mean" in summary:
             out[m] = [f"{a:.{digits}g} ± {b:.{digits}g}" if np.isfinite(b) else f"{a:.{digits}g}"
                       for a, b in zip(summary[f"{m}_mean"], summary[f"{m}_std"], strict=True)]
+    if unit is not None:
+        out = out.rename(columns={"r2": "R²", "rmse": f"RMSE ({unit})", "mae": f"MAE ({unit})"})
     return out

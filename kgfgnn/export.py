@@ -78,6 +78,21 @@ def export_results(artefact_dir: str | Path, out_dir: str | Path,
         write_csv(frame[[c for c in columns if c in frame.columns]] if columns else frame,
                   out_dir / name)
         written.append(name)
+    claim = artefact_dir / "benchmark" / "claim.parquet"
+    if claim.is_file():  # the table the book's introduction shows
+        from kgfgnn.benchmark import claim_table
+
+        write_csv(claim_table(pd.read_parquet(claim)), out_dir / "book_claim.csv")
+        written.append("book_claim.csv")
+    dose = artefact_dir / "dose_response" / "results.parquet"
+    if dose.is_file():
+        from kgfgnn.evaluate import format_table
+
+        full = pd.read_parquet(dose).query("curve_point == 'all'")
+        table = summarise(full, ["model"]).sort_values("rmse_mean")
+        write_csv(format_table(table, ["model"], unit="ln kg N2O-N/ha/yr"),
+                  out_dir / "book_dose_response.csv")
+        written.append("book_dose_response.csv")
     bench = artefact_dir / "benchmark" / "results.parquet"
     if bench.is_file():
         summary = summarise(pd.read_parquet(bench),

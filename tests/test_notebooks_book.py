@@ -77,6 +77,7 @@ def book(executed, tmp_path_factory):
         shutil.copy(REPO_ROOT / name, src / name)
     shutil.copytree(REPO_ROOT / "book", src / "book",
                     ignore=shutil.ignore_patterns("executed"))
+    shutil.copytree(REPO_ROOT / "results", src / "results")  # the paper-scale tables
     shutil.copytree(root / "executed", src / "book" / "executed")
     return build_book(src)
 
