@@ -50,8 +50,9 @@ def write_text(text: str, target: str | os.PathLike) -> Path:
     return Path(target)
 
 
-def write_csv(frame: pd.DataFrame, target: str | os.PathLike) -> Path:
-    """Write a DataFrame as CSV (no index) atomically."""
+def write_csv(frame: pd.DataFrame, target: str | os.PathLike,
+              float_format: str | None = None) -> Path:
+    """Write a DataFrame as CSV (no index) atomically (``float_format`` e.g. ``"%.6g"``)."""
     with atomic_path(target) as tmp:
-        frame.to_csv(tmp, index=False)
+        frame.to_csv(tmp, index=False, float_format=float_format)
     return Path(target)

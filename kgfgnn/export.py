@@ -76,7 +76,7 @@ def export_results(artefact_dir: str | Path, out_dir: str | Path,
             continue
         frame = pd.read_parquet(path)
         write_csv(frame[[c for c in columns if c in frame.columns]] if columns else frame,
-                  out_dir / name)
+                  out_dir / name, float_format="%.6g")  # 6 significant digits: small files
         written.append(name)
     claim = artefact_dir / "benchmark" / "claim.parquet"
     if claim.is_file():  # the table the book's introduction shows
