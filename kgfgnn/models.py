@@ -9,16 +9,27 @@ For a sample with standardised variable values ``x_i`` (one node per variable):
 
 with a learned scale ``s_i`` and embedding ``e_i`` per variable (so each variable gets its
 own encoding of its value), one convolution per edge type ``r`` (knowledge, data) of target
-``t``'s graph, and a PyG layer chosen by ``layer``. Each branch is read out by mean and max
-pooling plus, with ``readout="concat"``, the node states in the graph's fixed node order (all
-graphs share their nodes, so this order is well defined); a multi-head attention over the
-target readouts lets the targets share information before one regression head per target.
+``t``'s graph, and a PyG layer chosen by ``layer`` (default ``"sage"``). ``"rgcn"`` is one
+relational graph convolution per layer (R-GCN with mean aggregation per edge type,
+:mod:`kgfgnn.rgcn`): the same family of functions as ``"sage"`` (whose root terms add up to
+one linear map) with fewer weights; on the quick data it fitted slightly worse (5 random
+folds: RMSE +5 to +12 %), so it is an option, not the default.
+
+Each branch is read out by mean and max pooling plus, with ``readout="concat"``, the node
+states in the graph's fixed node order (all graphs share their nodes, so this order is well
+defined); a multi-head attention over the target readouts lets the targets share
+information before one regression head per target.
 
 Every sample has the same graph per target, so message passing runs by default as dense
-batched tensor operations over (batch, nodes, hidden) with the target's fixed adjacency per
-edge type (PyG's ``DenseSAGEConv``/``DenseGCNConv``/``DenseGATConv``/``DenseGINConv``),
-instead of over a disjoint union of per-sample graphs (``message_passing="sparse"``, PyG's
-``SAGEConv``/...). Both give the same outputs for the same weights (tested).
+batched tensor operations over node-major activations (nodes, batch, hidden) with the
+target's fixed adjacency per edge type (PyG's ``DenseSAGEConv``/``DenseGCNConv``/
+``DenseGATConv``/``DenseGINConv``, or :class:`~kgfgnn.rgcn.DenseRGCNConv`), instead of over a
+disjoint union of per-sample graphs (``message_passing="sparse"``, PyG's ``RGCNConv``/
+``SAGEConv``/...). Both give the same outputs for the same weights (tested). For ``"sage"``
+the dense block evaluates the layers' own weights as one relational convolution: the root
+term and every type's ``lin_root`` act on the same node state, so their weights are summed
+first, and the neighbour means of all edge types come from one sparse product with the
+stacked, mean-normalised adjacency (same parameters and gradients, about 1.5x faster).
 """
 
 from __future__ import annotations
@@ -33,11 +44,14 @@ from torch_geometric.nn import (
     GATConv,
     GCNConv,
     GINConv,
+    RGCNConv,
     SAGEConv,
 )
 from torch_geometric.nn.pool import global_max_pool, global_mean_pool
 
-LAYERS = ("gcn", "sage", "gat", "gin")
+from kgfgnn.rgcn import DenseRGCNConv, relational_mean_conv
+
+LAYERS = ("rgcn", "gcn", "sage", "gat", "gin")
 READOUTS = ("pool", "concat")
 MESSAGE_PASSING = ("dense", "sparse")
 
@@ -68,25 +82,54 @@ def dense_adjacency(edge_index: torch.Tensor, n_nodes: int) -> torch.Tensor:
 
 
 class RelationalBlock(nn.Module):
-    """One layer of relational message passing: a convolution per edge type plus a root term."""
+    """One layer of relational message passing: a convolution per edge type plus a root term
+    (for ``layer="rgcn"`` one relational convolution that holds both)."""
 
     def __init__(self, layer: str, hidden: int, n_edge_types: int, dropout: float,
                  dense: bool = False):
         super().__init__()
-        self.convs = nn.ModuleList(make_conv(layer, hidden, dense)
-                                   for _ in range(n_edge_types))
-        self.root = nn.Linear(hidden, hidden)
+        self.relational = layer == "rgcn"
+        self.dense = dense
+        if self.relational:
+            self.conv = (DenseRGCNConv(hidden, hidden, n_edge_types) if dense
+                         else RGCNConv(hidden, hidden, n_edge_types, aggr="mean"))
+        else:
+            self.convs = nn.ModuleList(make_conv(layer, hidden, dense)
+                                       for _ in range(n_edge_types))
+            self.root = nn.Linear(hidden, hidden)
         self.norm = nn.LayerNorm(hidden)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, h: torch.Tensor, edges: list[torch.Tensor | None]) -> torch.Tensor:
-        """``edges``: per edge type an ``edge_index`` (sparse) or an adjacency matrix
-        (dense, ``h`` of shape (batch, nodes, hidden)); None where the type has no edge."""
-        out = self.root(h)
-        for conv, edge_index in zip(self.convs, edges, strict=True):
-            if edge_index is not None:
-                out = out + conv(h, edge_index)
+    def forward(self, h: torch.Tensor, edges) -> torch.Tensor:
+        """Dense: ``h`` node-major (nodes, batch, hidden) and ``edges`` the propagation matrix
+        (``rgcn``) or per edge type an adjacency matrix. Sparse: ``h`` (nodes of all samples,
+        hidden) and ``edges`` = (edge_index, edge_type) (``rgcn``) or per edge type an
+        ``edge_index``. None where a type has no edge."""
+        if self.relational:
+            out = (self.conv.forward_node_major(h, edges) if self.dense
+                   else self.conv(h, *edges))
+        elif self.dense and isinstance(self.convs[0], DenseSAGEConv):
+            out = self._dense_sage(h, *edges)
+        else:
+            out = self.root(h)
+            x = h.transpose(0, 1) if self.dense else h  # PyG's dense layers: (batch, nodes, .)
+            for conv, edge_index in zip(self.convs, edges, strict=True):
+                if edge_index is not None:
+                    message = conv(x, edge_index)
+                    out = out + (message.transpose(0, 1) if self.dense else message)
         return self.norm(h + self.dropout(nn.functional.gelu(out)))
+
+    def _dense_sage(self, h: torch.Tensor, propagation: torch.Tensor,
+                    present: tuple[bool, ...]) -> torch.Tensor:
+        """The SAGE block's value computed as one relational convolution: the root term plus
+        each present type's ``lin_root`` are linear in ``h``, so their weights are summed
+        before use (same parameters and gradients as the layer-by-layer computation, two
+        large products instead of ``3R + 1`` small ones)."""
+        used = [conv for conv, p in zip(self.convs, present, strict=True) if p]
+        root = self.root.weight + sum(conv.lin_root.weight for conv in used)
+        bias = self.root.bias + sum(conv.lin_root.bias for conv in used)
+        weight = torch.stack([conv.lin_rel.weight for conv in self.convs])
+        return relational_mean_conv(h, propagation, root.t(), weight.transpose(1, 2), bias)
 
 
 class KGFGNN(nn.Module):
@@ -110,16 +153,22 @@ class KGFGNN(nn.Module):
             raise ValueError(f"message_passing={message_passing!r}: allowed values are "
                              f"{list(MESSAGE_PASSING)}")
         self.readout_kind = readout
+        self.layer = layer
         self.dense = message_passing == "dense"
         self.targets = list(topology)
         self.n_nodes, self.n_edge_types, self.fusion = n_nodes, n_edge_types, fusion
+        self.present: dict[str, tuple[bool, ...]] = {}  # edge types with edges, per target
         for t, (edge_index, edge_type) in topology.items():
             self.register_buffer(f"ei_{t}", edge_index.long(), persistent=False)
             self.register_buffer(f"et_{t}", edge_type.long(), persistent=False)
-            for r in range(n_edge_types):
-                sub = edge_index[:, edge_type == r].long()
-                adj = dense_adjacency(sub, n_nodes) if sub.shape[1] else None
-                self.register_buffer(f"adj_{t}_{r}", adj, persistent=False)
+            adjs = [dense_adjacency(edge_index[:, edge_type == r].long(), n_nodes)
+                    for r in range(n_edge_types)]
+            self.present[t] = tuple(bool(adj.any()) for adj in adjs)
+            for r, adj in enumerate(adjs):
+                self.register_buffer(f"adj_{t}_{r}", adj if adj.any() else None,
+                                     persistent=False)
+            self.register_buffer(f"prop_{t}", DenseRGCNConv.propagation_matrix(
+                torch.stack(adjs)), persistent=False)
         self.node_scale = nn.Embedding(n_nodes, hidden)
         self.node_embedding = nn.Embedding(n_nodes, hidden)
         self.encoder = nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden))
@@ -137,10 +186,14 @@ class KGFGNN(nn.Module):
             for t in self.targets
         })
 
-    def _batched_edges(self, target: str, batch_size: int) -> list[torch.Tensor | None]:
-        """Disjoint union of ``batch_size`` copies of a target graph, split by edge type."""
+    def _batched_edges(self, target: str, batch_size: int):
+        """Disjoint union of ``batch_size`` copies of a target graph: (edge_index, edge_type)
+        for ``rgcn``, else one ``edge_index`` per edge type."""
         edge_index, edge_type = getattr(self, f"ei_{target}"), getattr(self, f"et_{target}")
         offsets = torch.arange(batch_size, device=edge_index.device) * self.n_nodes
+        if self.layer == "rgcn":
+            return ((edge_index.unsqueeze(1) + offsets.view(1, -1, 1)).reshape(2, -1),
+                    edge_type.repeat(batch_size))
         out = []
         for r in range(self.n_edge_types):
             sub = edge_index[:, edge_type == r]
@@ -158,19 +211,25 @@ class KGFGNN(nn.Module):
         return torch.cat([self.heads[t](z[:, k]) for k, t in enumerate(self.targets)], dim=1)
 
     def _dense_readouts(self, values: torch.Tensor) -> torch.Tensor:
-        """(batch, targets, hidden) target readouts; message passing on (batch, nodes, hidden)."""
+        """(batch, targets, hidden) target readouts; message passing on node-major
+        activations (nodes, batch, hidden)."""
         batch_size = values.shape[0]
-        h0 = self.encoder(values.unsqueeze(-1) * self.node_scale.weight
-                          + self.node_embedding.weight)
+        h0 = self.encoder(values.t().unsqueeze(-1) * self.node_scale.weight.unsqueeze(1)
+                          + self.node_embedding.weight.unsqueeze(1))
         readouts = []
         for t in self.targets:
             h = h0
-            adjs = [getattr(self, f"adj_{t}_{r}") for r in range(self.n_edge_types)]
+            if self.layer == "rgcn":
+                edges = getattr(self, f"prop_{t}")
+            elif self.layer == "sage":
+                edges = (getattr(self, f"prop_{t}"), self.present[t])
+            else:
+                edges = [getattr(self, f"adj_{t}_{r}") for r in range(self.n_edge_types)]
             for block in self.branches[t]:
-                h = block(h, adjs)
-            parts = [h.mean(dim=1), h.amax(dim=1)]
+                h = block(h, edges)
+            parts = [h.mean(dim=0), h.amax(dim=0)]
             if self.readout_kind == "concat":
-                parts.append(h.reshape(batch_size, -1))
+                parts.append(h.transpose(0, 1).reshape(batch_size, -1))
             readouts.append(self.readout(torch.cat(parts, dim=1)))
         return torch.stack(readouts, dim=1)
 

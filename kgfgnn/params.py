@@ -51,7 +51,7 @@ _COMMON = {
     "artefact_dir": Param(str, "folder where this profile's artefacts are read and written"),
     "seed": Param(int, "seed threaded to every random step", 0, 2**31 - 1),
 }
-_LAYERS = ("gcn", "sage", "gat", "gin")
+_LAYERS = ("rgcn", "gcn", "sage", "gat", "gin")
 
 NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
     "01_simulation": {
