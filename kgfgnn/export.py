@@ -93,6 +93,15 @@ def export_results(artefact_dir: str | Path, out_dir: str | Path,
         write_csv(format_table(table, ["model"], unit="ln kg N2O-N/ha/yr"),
                   out_dir / "book_dose_response.csv")
         written.append("book_dose_response.csv")
+    carey = artefact_dir / "realworld" / "results.parquet"
+    if carey.is_file():
+        from kgfgnn.evaluate import format_table
+
+        full = pd.read_parquet(carey).query("curve_point == 'all'")
+        table = summarise(full, ["approach"]).sort_values("rmse_mean")
+        write_csv(format_table(table, ["approach"], unit="g N2O-N/ha/day"),
+                  out_dir / "book_carey.csv")
+        written.append("book_carey.csv")
     bench = artefact_dir / "benchmark" / "results.parquet"
     if bench.is_file():
         summary = summarise(pd.read_parquet(bench),

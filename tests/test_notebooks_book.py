@@ -58,6 +58,9 @@ def test_a_runs_tables_export_for_committing(executed, tmp_path):
     assert set(TABLES) <= set(files)
     claim = pd.read_csv(tmp_path / "results" / "benchmark_claim.csv")
     assert set(claim.split) == {"random", "leave_countries_out"} and claim.ratio.gt(0).all()
+    carey = pd.read_csv(tmp_path / "results" / "book_carey.csv")
+    assert "gnn_pretrained_finetuned" in set(carey.approach)
+    assert carey.columns[1:].tolist() == ["R²", "RMSE (g N2O-N/ha/day)", "MAE (g N2O-N/ha/day)"]
     assert sum(p.stat().st_size for p in (tmp_path / "results").iterdir()) < 1_000_000
 
 

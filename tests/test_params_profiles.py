@@ -33,7 +33,8 @@ def test_unknown_parameter_is_an_error():
 def test_wrong_type_and_choices():
     with pytest.raises(ValueError, match="must be of type int"):
         validate_parameters("02_features", {"epochs": "many"})
-    with pytest.raises(ValueError, match=r"allowed values are \['gcn', 'sage', 'gat', 'gin'\]"):
+    with pytest.raises(ValueError,
+                       match=r"allowed values are \['rgcn', 'gcn', 'sage', 'gat', 'gin'\]"):
         validate_parameters("04_benchmark", {"layer": "mlp"})
     with pytest.raises(ValueError, match=r"n_rates\[1\]' .* = -5: must be >= 0"):
         validate_parameters("01_simulation", {"n_rates": [0, -5]})
