@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kgfgnn.simulate.windows import WINDOW_DAYS
+
 SEASONAL_SCHEMA: dict[str, tuple[str, str]] = {
     # identifiers and design
     "sim_id": ("-", "simulation id: site|crop|weather year|block|N rate"),
@@ -81,6 +83,14 @@ SEASONAL_SCHEMA: dict[str, tuple[str, str]] = {
     "n2o_from_denitrification_kg_n_ha": ("kg N/ha", "N2O produced by denitrification"),
     "n2o_from_nitrification_kg_n_ha": ("kg N/ha", "N2O produced by nitrification"),
     "n2o_daily_max_g_n_ha": ("g N/ha/d", "largest daily N2O-N flux"),
+    "window_start_offset_d": ("d", "day of the crop year on which measurement windows start "
+                                   "(first N application of the schedule, else planting)"),
+    **{f"n2o_w{d:03d}_kg_n_ha": ("kg N/ha", f"N2O-N emitted in the {d} days from the window "
+                                            "start (crop year read as cyclic)")
+       for d in WINDOW_DAYS},
+    **{f"n2o_nit_w{d:03d}_kg_n_ha": ("kg N/ha", f"N2O-N from nitrification in the {d} days "
+                                                "from the window start")
+       for d in WINDOW_DAYS},
     "co2_daily_max_g_c_ha": ("g C/ha/d", "largest daily CO2-C flux"),
     "wfps_mean_0_15": ("-", "mean water-filled pore space 0-15 cm (SW/SAT)"),
     "soil_water_mean_0_15": ("m3/m3", "mean volumetric water content 0-15 cm"),
