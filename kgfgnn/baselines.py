@@ -29,9 +29,10 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVR
+from sklearn.utils.validation import check_is_fitted
 from xgboost import XGBRegressor
 
-from kgfgnn.train import signed_expm1, signed_log1p
+from kgfgnn.scales import signed_expm1, signed_log1p
 
 
 def _models(seed: int) -> dict[str, tuple[object, dict, bool]]:
@@ -79,6 +80,7 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
         self.margin = margin
 
     def fit(self, X, y):
+        self.n_features_in_ = np.shape(X)[1]
         z = signed_log1p(np.asarray(y, dtype=float))
         width = float(z.max() - z.min())
         self.z_range_ = (z.min() - self.margin * width, z.max() + self.margin * width)
@@ -88,6 +90,7 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
+        check_is_fitted(self, "regressor_")
         return signed_expm1(np.clip(self.regressor_.predict(X), *self.z_range_))
 
 

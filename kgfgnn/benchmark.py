@@ -15,9 +15,9 @@ from sklearn.model_selection import ParameterSampler, ShuffleSplit
 from kgfgnn.baselines import BASELINES, tune_baseline
 from kgfgnn.evaluate import corrected_paired_test, folds, metrics
 from kgfgnn.graphs import DATA, KNOWLEDGE, build_multigraph
-from kgfgnn.train import KGFGNNRegressor, signed_log1p
+from kgfgnn.scales import signed_log1p
+from kgfgnn.train import KGFGNNRegressor
 
-ABLATIONS = ("no_autoencoder", "knowledge_only", "correlation_only", "shared_graph")
 ALL_SUFFIX = ":all"
 
 

@@ -22,6 +22,11 @@ not observe) or targets. An edge ``u -> v`` says that DSSAT computes ``v`` (or t
   drainage).
 - ``williams1984``: Williams, Jones & Dyke (1984), Trans. ASAE 27:129-144 (EPIC soil
   temperature as used by DSSAT-CSM).
+- ``stehfest2006``: Stehfest & Bouwman (2006), Nutr. Cycl. Agroecosyst. 74:207-228 (a field
+  N2O total grows with the length of the measurement period, which enters their emission
+  model as a factor).
+- ``bakken2012``: Bakken, Bergaust, Liu & Frostegard (2012), Phil. Trans. R. Soc. B
+  367:1226-1234 (soil pH controls the N2O/N2 product ratio of denitrification).
 - ``hoogenboom2019``: Hoogenboom et al. (2019), The DSSAT crop modeling ecosystem, in Boote
   (ed.), Advances in Crop Modelling, Burleigh Dodds, 173-216 (crop growth and N demand).
 """
@@ -127,6 +132,20 @@ KNOWLEDGE_EDGES: tuple[tuple[str, str, str], ...] = (
     ("lat_abs_deg", "t_annual_c", "williams1984"),
     ("t_annual_c", "t_max_mean_c", "williams1984"),
     ("precip_annual_mm", "precip_mm", "ritchie1998"),
+)
+
+
+# Variables that field studies record but the simulated feature table does not hold as such,
+# and their knowledge edges (used by the graphs of measured data sets).
+FIELD_VARIABLES = ("ln_window_days", "poorly_drained", "soil_ph", "soil_n_pct")
+FIELD_KNOWLEDGE_EDGES: tuple[tuple[str, str, str], ...] = (
+    # a measured N2O total integrates the N2O-producing processes over the window
+    ("ln_window_days", "nitrification", "stehfest2006"),
+    ("ln_window_days", "denitrification", "stehfest2006"),
+    ("poorly_drained", "wfps_mean_0_15", "ritchie1998"),  # DSSAT's drainage rate SLDR
+    ("soil_ph", "nitrification", "godwin1991"),  # CERES-N pH factor of nitrification
+    ("soil_ph", "denitrification", "bakken2012"),
+    ("soil_n_pct", "n_mineralised_kg_ha", "gijsman2002"),  # C:N of soil organic matter
 )
 
 

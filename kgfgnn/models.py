@@ -136,14 +136,16 @@ class KGFGNN(nn.Module):
     """Knowledge-guided multi-target multi-graph GNN.
 
     ``topology`` maps each target to ``(edge_index, edge_type)`` over ``n_nodes`` variables.
-    ``forward`` takes standardised values of shape (batch, n_nodes) and returns
+    ``forward`` takes standardised values of shape (batch, n_nodes + n_context) and returns
     (batch, n_targets) predictions on the model's (transformed, standardised) target scale.
+    ``n_context`` trailing columns are not graph nodes: descriptors of a measurement (method,
+    codes, empty-cell indicators) that enter each target's readout through a linear map.
     """
 
     def __init__(self, n_nodes: int, topology: dict[str, tuple[torch.Tensor, torch.Tensor]],
                  layer: str = "sage", hidden: int = 32, n_layers: int = 2,
                  dropout: float = 0.1, n_edge_types: int = 2, fusion: bool = True,
-                 readout: str = "pool", message_passing: str = "dense"):
+                 readout: str = "pool", message_passing: str = "dense", n_context: int = 0):
         super().__init__()
         if layer not in LAYERS:
             raise ValueError(f"layer={layer!r}: allowed values are {list(LAYERS)}")
@@ -185,6 +187,9 @@ class KGFGNN(nn.Module):
             t: nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, 1))
             for t in self.targets
         })
+        self.n_context = n_context
+        if n_context:  # created only when used, so models without context are unchanged
+            self.context = nn.Linear(n_context, hidden)
 
     def _batched_edges(self, target: str, batch_size: int):
         """Disjoint union of ``batch_size`` copies of a target graph: (edge_index, edge_type)
@@ -204,7 +209,12 @@ class KGFGNN(nn.Module):
         return out
 
     def forward(self, values: torch.Tensor) -> torch.Tensor:
+        context = None
+        if self.n_context:
+            values, context = values[:, :self.n_nodes], values[:, self.n_nodes:]
         z = self._dense_readouts(values) if self.dense else self._sparse_readouts(values)
+        if context is not None:
+            z = z + self.context(context).unsqueeze(1)
         if self.fusion and len(self.targets) > 1:
             shared, _ = self.attention(z, z, z, need_weights=False)
             z = self.fusion_norm(z + shared)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
@@ -9,12 +12,21 @@ import pandas as pd
 import seaborn as sns
 
 from kgfgnn.graphs import DATA, KNOWLEDGE, GraphSpec
+from kgfgnn.simulate.validation import IPCC_2019_EF1_PCT as IPCC_EF
 
-sns.set_palette("colorblind")  # every figure: a colour-blind-safe qualitative palette
-
-IPCC_EF = {"wet climate": 1.6, "dry climate": 0.5, "flooded rice": 0.4, "aggregate EF1": 1.0}
+PALETTE = "colorblind"  # every figure: a colour-blind-safe qualitative palette
 
 
+def _with_palette(figure: Callable) -> Callable:
+    """Draw ``figure`` under :data:`PALETTE` without changing the caller's palette."""
+    @functools.wraps(figure)
+    def drawn(*args, **kwargs):
+        with sns.color_palette(PALETTE):
+            return figure(*args, **kwargs)
+    return drawn
+
+
+@_with_palette
 def site_map(sites: pd.DataFrame, outlines: list[np.ndarray] | None = None):
     """Simulated sites by latitude and longitude, coloured by climate zone, over country
     outlines (Natural Earth) when given."""
@@ -31,6 +43,7 @@ def site_map(sites: pd.DataFrame, outlines: list[np.ndarray] | None = None):
     return fig
 
 
+@_with_palette
 def flux_by_country(seasonal: pd.DataFrame, column: str, label: str):
     """Distribution of one seasonal flux per country (log axis)."""
     order = seasonal.groupby("iso2")[column].median().sort_values().index
@@ -42,6 +55,7 @@ def flux_by_country(seasonal: pd.DataFrame, column: str, label: str):
     return fig
 
 
+@_with_palette
 def n_response(seasonal: pd.DataFrame):
     """Mean annual N2O-N against N rate, per crop (±1 standard error)."""
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -51,6 +65,7 @@ def n_response(seasonal: pd.DataFrame):
     return fig
 
 
+@_with_palette
 def emission_factors(ef: pd.DataFrame, field: pd.DataFrame | None = None):
     """Simulated annual EF distributions per IPCC class with the IPCC 2019 Tier 1 values,
     and (when given) the measured EFs of the field dose-response studies."""
@@ -74,6 +89,7 @@ def emission_factors(ef: pd.DataFrame, field: pd.DataFrame | None = None):
     return fig
 
 
+@_with_palette
 def methane_by_water(seasonal: pd.DataFrame):
     """Seasonal CH4-C of flooded rice against upland crops."""
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -84,6 +100,7 @@ def methane_by_water(seasonal: pd.DataFrame):
     return fig
 
 
+@_with_palette
 def respiration(seasonal: pd.DataFrame):
     """Seasonal soil CO2-C against mean soil temperature and topsoil organic C."""
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -93,6 +110,7 @@ def respiration(seasonal: pd.DataFrame):
     return fig
 
 
+@_with_palette
 def n_balance(seasonal: pd.DataFrame):
     """Mean seasonal N budget terms per N rate."""
     cols = {"n_rate_kg_ha": "applied", "n_mineralised_kg_ha": "net mineralisation",
@@ -105,6 +123,7 @@ def n_balance(seasonal: pd.DataFrame):
     return fig
 
 
+@_with_palette
 def training_curves(history: pd.DataFrame, title: str = ""):
     """Training and validation loss per epoch."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -115,6 +134,7 @@ def training_curves(history: pd.DataFrame, title: str = ""):
     return fig
 
 
+@_with_palette
 def ranking_bars(scores: pd.Series, selected: list[str]):
     """Autoencoder significance per variable; selected ones highlighted."""
     s = scores.sort_values()
@@ -126,6 +146,7 @@ def ranking_bars(scores: pd.Series, selected: list[str]):
     return fig
 
 
+@_with_palette
 def heatmap(frame: pd.DataFrame, title: str, cmap: str = "vlag", center: float | None = 0,
             annot: bool = False):
     """A labelled heatmap."""
@@ -138,6 +159,7 @@ def heatmap(frame: pd.DataFrame, title: str, cmap: str = "vlag", center: float |
     return fig
 
 
+@_with_palette
 def graph_drawing(spec: GraphSpec, target: str):
     """One target's graph: knowledge edges solid, data edges dashed."""
     g = nx.DiGraph()
@@ -158,6 +180,7 @@ def graph_drawing(spec: GraphSpec, target: str):
     return fig
 
 
+@_with_palette
 def parity(frame: pd.DataFrame, truth: str, pred: str, hue: str | None = None,
            title: str = "", log: bool = True):
     """Predicted against simulated/measured values with the 1:1 line."""
@@ -172,6 +195,7 @@ def parity(frame: pd.DataFrame, truth: str, pred: str, hue: str | None = None,
     return fig
 
 
+@_with_palette
 def residuals_by_group(frame: pd.DataFrame, group: str, residual: str, title: str = ""):
     """Residual distribution per group (e.g. country)."""
     order = frame.groupby(group)[residual].median().sort_values().index
@@ -183,6 +207,7 @@ def residuals_by_group(frame: pd.DataFrame, group: str, residual: str, title: st
     return fig
 
 
+@_with_palette
 def metric_bars(summary: pd.DataFrame, metric: str, hue: str, x: str = "model",
                 title: str = ""):
     """Mean of a metric with its standard deviation as error bars."""
@@ -193,6 +218,7 @@ def metric_bars(summary: pd.DataFrame, metric: str, hue: str, x: str = "model",
     return fig
 
 
+@_with_palette
 def learning_curve(results: pd.DataFrame, metric: str = "rmse"):
     """Error against the number of real training sites, per approach."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -203,6 +229,7 @@ def learning_curve(results: pd.DataFrame, metric: str = "rmse"):
     return fig
 
 
+@_with_palette
 def timings(seconds: dict[str, float]):
     """Run time per notebook."""
     s = pd.Series(seconds).sort_index()
@@ -212,6 +239,7 @@ def timings(seconds: dict[str, float]):
     return fig
 
 
+@_with_palette
 def difference_intervals(diffs: pd.DataFrame, title: str = ""):
     """Relative RMSE difference of every model against the best KG-FGNN variant (%), with
     its 95 % corrected interval, one panel per split and target (right of 0: KG-FGNN better)."""
@@ -245,6 +273,7 @@ def difference_intervals(diffs: pd.DataFrame, title: str = ""):
     return fig
 
 
+@_with_palette
 def twin_against_field(paired: pd.DataFrame):
     """Emission factor of each fertilised treatment: digital twin against measurement."""
     fig, ax = plt.subplots(figsize=(5.5, 5))
@@ -253,11 +282,13 @@ def twin_against_field(paired: pd.DataFrame):
     lim = [min(paired.ef_pct.min(), paired.twin_ef_pct.min(), -0.5),
            max(paired.ef_pct.quantile(0.98), paired.twin_ef_pct.quantile(0.98), 1)]
     ax.plot(lim, lim, color="grey", lw=1, ls="--", label="1:1")
-    ax.set(xlim=lim, ylim=lim, xlabel="measured EF (%)", ylabel="digital-twin EF (%)")
+    ax.set(xlim=lim, ylim=lim, xlabel="measured EF over the window (%)",
+           ylabel="digital-twin EF over the window (%)")
     ax.legend(fontsize=7, ncol=2)
     return fig
 
 
+@_with_palette
 def response_curves(curves: pd.DataFrame, measured: pd.DataFrame, group: str):
     """Predicted N2O with its 90 % interval against N rate, beside each study's measurements."""
     studies = list(dict.fromkeys(curves[group]))
@@ -266,11 +297,12 @@ def response_curves(curves: pd.DataFrame, measured: pd.DataFrame, group: str):
         c = curves[curves[group] == study].sort_values("N_rate")
         ax.fill_between(c.N_rate, c.n2o_lower_90, c.n2o_upper_90, color="#88CCEE", alpha=0.5,
                         label="90 % interval")
-        ax.plot(c.N_rate, c.predicted_n2o_kg_n_ha, color="#332288", label="predicted")
+        ax.plot(c.N_rate, c.predicted_n2o_kg_n_ha_window, color="#332288", label="predicted")
         m = measured[measured[group] == study]
         ax.scatter(m.N_rate, m.N2O, color="#CC6677", s=18, zorder=3, label="measured")
-        ax.set(title=f"study {study}", xlabel="N rate (kg N/ha)",
-               ylabel="N2O (kg N2O-N/ha/yr)", yscale="log")
+        days = float(c.window_days.iloc[0])
+        ax.set(title=f"study {study} ({days:g}-day window)", xlabel="N rate (kg N/ha)",
+               ylabel="N2O (kg N2O-N/ha over the window)", yscale="log")
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -12,12 +12,13 @@ import pandas as pd
 
 from kgfgnn.atomic import atomic_path
 from kgfgnn.fielddata.datasets import CAREY, DOSE_RESPONSE
-from kgfgnn.fielddata.intervals import interval_from_residuals
+from kgfgnn.fielddata.intervals import CONFIDENCE, interval_from_residuals
 from kgfgnn.fielddata.schema import FieldInputError
 from kgfgnn.realworld import map_real, with_latent
 from kgfgnn.train import KGFGNNRegressor
 
 PREDICTION_COLUMN = "predicted_emission_g_n2o_n_ha_day"
+MAX_N_RATE = 2000.0  # kg N/ha, as the dose-response schema (kgfgnn/fielddata/datasets.py)
 # Same interval columns as the dose-response model (90 % conformal interval, same unit as the
 # prediction: here g N2O-N/ha/day).
 LOWER_COLUMN, UPPER_COLUMN = "n2o_lower_90", "n2o_upper_90"
@@ -108,8 +109,9 @@ def parse_n_rates(text: str | None) -> list[float] | None:
     except ValueError:
         raise PredictionInputError(f"--n-rates {text!r}: give comma-separated numbers of "
                                    "kg N/ha, e.g. 0,50,100,150") from None
-    if any(not np.isfinite(r) or r < 0 or r > 1000 for r in rates):
-        raise PredictionInputError(f"--n-rates {text!r}: every rate must lie in 0-1000 kg N/ha")
+    if any(not np.isfinite(r) or r < 0 or r > MAX_N_RATE for r in rates):
+        raise PredictionInputError(f"--n-rates {text!r}: every rate must lie in "
+                                   f"0-{MAX_N_RATE:g} kg N/ha")
     return rates
 
 
@@ -139,7 +141,10 @@ def predict_csv(model_path: str | Path, input_path: str | Path,
     except FieldInputError as err:
         raise PredictionInputError(f"input file {input_path}: {err}") from None
     if bundle is not None:
-        out = dose.predict_dose(bundle, valid, n_rates)
+        try:
+            out = dose.predict_dose(bundle, valid, n_rates)
+        except FieldInputError as err:
+            raise PredictionInputError(f"input file {input_path}: {err}") from None
         write_output(out, output_path)
         return len(out)
     frame = valid
@@ -155,6 +160,6 @@ def predict_csv(model_path: str | Path, input_path: str | Path,
     out[PREDICTION_COLUMN] = predict_frame(model, list(extra.get("latent", [])), frame)
     out[LOWER_COLUMN], out[UPPER_COLUMN] = interval_from_residuals(
         out[PREDICTION_COLUMN].to_numpy(), np.asarray(residuals, dtype=float),
-        float(extra.get("conformal_confidence", 0.9)))
+        float(extra.get("conformal_confidence", CONFIDENCE)))
     write_output(out, output_path)
     return len(out)

@@ -9,7 +9,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.feature_selection import mutual_info_regression
 from sklearn.preprocessing import StandardScaler
 
-from kgfgnn.train import signed_log1p
+from kgfgnn.scales import signed_log1p
 
 
 def relevance_table(X: pd.DataFrame, Y: pd.DataFrame, ae_scores: pd.Series,

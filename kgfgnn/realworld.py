@@ -26,7 +26,6 @@ from kgfgnn.paths import data_file
 from kgfgnn.variables import N_FORM_COLUMNS, N_FORMS, n_form_fractions
 
 REAL_FILE = "real/carey2007_n2o_fertiliser.csv"
-REQUIRED_COLUMNS = ("fertilizer", "carbon", "n.input")
 OBSERVED = ("n_rate_kg_ha", "soil_oc_pct", *N_FORM_COLUMNS)
 TARGET = "n2o_flux_g_n_ha_day"
 
@@ -46,13 +45,13 @@ FERTILISER_CODES: dict[str, dict[str, float]] = {
 }
 
 
-def latent_pathway_nodes(target: str = "n2o",
-                         observed: tuple[str, ...] = OBSERVED) -> list[str]:
+def latent_pathway_nodes(target: str = "n2o", observed: tuple[str, ...] = OBSERVED,
+                         edges=KNOWLEDGE_EDGES, universe=None) -> list[str]:
     """Variables and processes on the knowledge pathway to ``target`` that the real data
     (recording ``observed``) do not record."""
     import networkx as nx
 
-    graph = knowledge_graph(KNOWLEDGE_EDGES)
+    graph = knowledge_graph(edges) if universe is None else knowledge_graph(edges, universe)
     upstream = nx.ancestors(graph, target)
     # keep only nodes that lie on a path from an observed variable to the target
     reachable = set()

@@ -18,16 +18,7 @@ from kgfgnn.atomic import atomic_path
 from kgfgnn.features import restore_scaler
 from kgfgnn.graphs import GraphSpec
 from kgfgnn.models import KGFGNN
-
-
-def signed_log1p(y: np.ndarray) -> np.ndarray:
-    """sign(y) log(1 + |y|): a log scale for fluxes that keeps zeros and small negatives."""
-    return np.sign(y) * np.log1p(np.abs(y))
-
-
-def signed_expm1(z: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`signed_log1p`."""
-    return np.sign(z) * np.expm1(np.abs(z))
+from kgfgnn.scales import signed_expm1, signed_log1p
 
 
 def _identity(values: np.ndarray) -> np.ndarray:
@@ -56,7 +47,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
                  lr: float = 3e-3, weight_decay: float = 1e-4, epochs: int = 200,
                  patience: int = 20, batch_size: int = 128, validation_fraction: float = 0.15,
                  target_transform: str = "signed_log1p", random_state: int = 0,
-                 progress: bool = False):
+                 progress: bool = False, context: tuple[str, ...] = ()):
         self.spec = spec
         self.layer = layer
         self.hidden = hidden
@@ -74,18 +65,20 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         self.target_transform = target_transform
         self.random_state = random_state
         self.progress = progress
+        self.context = context
 
     # ----------------------------------------------------------------------------- fitting
     def _x(self, X) -> np.ndarray:
+        columns = [*self.spec.nodes, *self.context]
         if isinstance(X, pd.DataFrame):
-            missing = [c for c in self.spec.nodes if c not in X.columns]
+            missing = [c for c in columns if c not in X.columns]
             if missing:
-                raise ValueError(f"X lacks graph node column(s) {missing}")
-            X = X[self.spec.nodes]
+                raise ValueError(f"X lacks graph node or context column(s) {missing}")
+            X = X[columns]
         X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != len(self.spec.nodes):
-            raise ValueError(f"X must have {len(self.spec.nodes)} columns (the graph's nodes), "
-                             f"got shape {X.shape}")
+        if X.ndim != 2 or X.shape[1] != len(columns):
+            raise ValueError(f"X must have {len(columns)} columns (the graph's nodes and the "
+                             f"context), got shape {X.shape}")
         if not np.isfinite(X).all():
             raise ValueError("X contains NaN or infinite values")
         return X
@@ -112,41 +105,60 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         topology = {t: self.spec.edge_index(t) for t in self.spec.edges}
         return KGFGNN(len(self.spec.nodes), topology, layer=self.layer, hidden=self.hidden,
                       n_layers=self.n_layers, dropout=self.dropout, fusion=self.fusion,
-                      readout=self.readout, message_passing=self.message_passing)
+                      readout=self.readout, message_passing=self.message_passing,
+                      n_context=len(self.context))
 
-    def fit(self, X, y):
+    def fit(self, X, y, groups=None):
+        """Train from scratch; with ``groups``, early stopping holds out whole groups
+        (sites, studies) instead of random rows. A second fit starts afresh."""
         if self.spec is None:
             raise ValueError("spec=None: a GraphSpec is required")
         X, y = self._x(X), self._y(y)
+        self.n_features_in_ = X.shape[1]
         self.x_scaler_ = StandardScaler().fit(X)
         self.y_scaler_ = StandardScaler().fit(self._forward_y(y))
-        self._update_range(y)
+        self.z_low_, self.z_high_ = self._range(y)
         torch.manual_seed(self.random_state)
         self.model_ = self._build()
-        self.history_ = self._train(X, y, self.epochs, self.lr, "fit")
+        self.history_ = self._train(X, y, self.epochs, self.lr, "fit", groups)
         return self
 
-    def fine_tune(self, X, y, epochs: int, lr: float | None = None):
-        """Continue training a fitted model on new data (scalers kept from the first fit)."""
+    def fine_tune(self, X, y, epochs: int, lr: float | None = None, groups=None,
+                  refit_scalers: bool = False, probe_epochs: int = 0):
+        """Continue training a fitted model on new data.
+
+        ``refit_scalers``: standardise inputs and targets with the new data's own scalers
+        (else the first fit's). ``probe_epochs``: first train only the output heads for that
+        many epochs at ``lr`` x 3 (a linear probe), then every weight (linear-probe-then-
+        fine-tune, Kumar et al. 2022). The clipping range is the new data's."""
         check_is_fitted(self, "model_")
         X, y = self._x(X), self._y(y)
-        self._update_range(y)
+        if refit_scalers:
+            self.x_scaler_ = StandardScaler().fit(X)
+            self.y_scaler_ = StandardScaler().fit(self._forward_y(y))
+        self.z_low_, self.z_high_ = self._range(y)
+        lr = lr if lr is not None else self.lr / 3
         torch.manual_seed(self.random_state + 1)
-        self.history_ = pd.concat([self.history_, self._train(
-            X, y, epochs, lr if lr is not None else self.lr / 3, "fine_tune")],
-            ignore_index=True)
+        parts = [self.history_]
+        if probe_epochs > 0:
+            heads = {id(p) for p in self.model_.heads.parameters()}
+            for p in self.model_.parameters():
+                p.requires_grad_(id(p) in heads)
+            try:
+                parts.append(self._train(X, y, probe_epochs, lr * 3, "probe", groups))
+            finally:
+                for p in self.model_.parameters():
+                    p.requires_grad_(True)
+        parts.append(self._train(X, y, epochs, lr, "fine_tune", groups))
+        self.history_ = pd.concat(parts, ignore_index=True)
         return self
 
-    def _update_range(self, y: np.ndarray) -> None:
+    def _range(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Range of the standardised training targets (per target), widened by 10 %."""
         z = self.y_scaler_.transform(self._forward_y(y))
         low, high = z.min(axis=0), z.max(axis=0)
-        if hasattr(self, "z_low_"):
-            low, high = np.minimum(low, self.z_low_), np.maximum(high, self.z_high_)
-        else:
-            width = high - low
-            low, high = low - 0.1 * width, high + 0.1 * width
-        self.z_low_, self.z_high_ = low, high
+        width = high - low
+        return low - 0.1 * width, high + 0.1 * width
 
     def _tensors(self, X, y=None):
         xt = torch.from_numpy(self.x_scaler_.transform(X).astype(np.float32))
@@ -155,13 +167,29 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         return xt, torch.from_numpy(self.y_scaler_.transform(self._forward_y(y))
                                     .astype(np.float32))
 
-    def _train(self, X, y, epochs: int, lr: float, stage: str) -> pd.DataFrame:
+    def _split(self, n: int, groups) -> tuple[np.ndarray, np.ndarray]:
+        """Early-stopping rows (``validation_fraction`` of rows, or of groups) and the rest."""
         rng = np.random.default_rng(self.random_state)
-        order = rng.permutation(len(X))
-        n_val = max(1, int(round(self.validation_fraction * len(X)))) if len(X) > 4 else 0
-        val_idx, train_idx = order[:n_val], order[n_val:]
+        if groups is not None:
+            groups = np.asarray(groups)
+            if len(groups) != n:
+                raise ValueError(f"groups: {len(groups)} values for {n} rows")
+            names = np.unique(groups)
+            if len(names) >= 4:
+                n_val = max(1, int(round(self.validation_fraction * len(names))))
+                held = rng.permutation(names)[:n_val]
+                mask = np.isin(groups, held)
+                return np.flatnonzero(mask), np.flatnonzero(~mask)
+        order = rng.permutation(n)
+        n_val = max(1, int(round(self.validation_fraction * n))) if n > 4 else 0
+        return order[:n_val], order[n_val:]
+
+    def _train(self, X, y, epochs: int, lr: float, stage: str, groups=None) -> pd.DataFrame:
+        val_idx, train_idx = self._split(len(X), groups)
+        n_val = len(val_idx)
         xt, yt = self._tensors(X, y)
-        opt = torch.optim.AdamW(self.model_.parameters(), lr=lr, weight_decay=self.weight_decay)
+        params = [p for p in self.model_.parameters() if p.requires_grad]
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=self.weight_decay)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5,
                                                            patience=max(2, self.patience // 3))
         gen = torch.Generator().manual_seed(self.random_state)
@@ -224,6 +252,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         """Checkpoint with everything needed to predict, loadable with ``weights_only=True``."""
         check_is_fitted(self, "model_")
         params = {k: v for k, v in self.get_params().items() if k != "spec"}
+        params["context"] = list(self.context)
         checkpoint = {
             "version": __version__, "params": params,
             "spec": {"nodes": self.spec.nodes,
@@ -242,7 +271,8 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         ckpt = torch.load(path, weights_only=True)
         spec = GraphSpec(ckpt["spec"]["nodes"],
                          {t: [tuple(e) for e in rows] for t, rows in ckpt["spec"]["edges"].items()})
-        self = cls(spec=spec, **ckpt["params"])
+        params = ckpt["params"] | {"context": tuple(ckpt["params"].get("context", ()))}
+        self = cls(spec=spec, **params)
         self.x_scaler_ = restore_scaler(ckpt["x_mean"], ckpt["x_scale"])
         self.y_scaler_ = restore_scaler(ckpt["y_mean"], ckpt["y_scale"])
         self.z_low_, self.z_high_ = np.array(ckpt["z_low"]), np.array(ckpt["z_high"])

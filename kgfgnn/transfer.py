@@ -14,10 +14,9 @@ from kgfgnn.baselines import tune_baseline
 from kgfgnn.evaluate import folds, metrics
 from kgfgnn.graphs import GraphSpec, build_multigraph
 from kgfgnn.realworld import OBSERVED, TARGET, latent_pathway_nodes, with_latent
-from kgfgnn.train import KGFGNNRegressor, signed_expm1, signed_log1p
+from kgfgnn.scales import signed_expm1, signed_log1p
+from kgfgnn.train import KGFGNNRegressor
 from kgfgnn.variables import CANDIDATES
-
-SIM_FEATURE = "simulated_flux_g_n_ha_day"
 
 
 @dataclass

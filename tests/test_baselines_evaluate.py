@@ -15,7 +15,13 @@ def test_each_baseline_tunes_and_predicts(name):
     pred = model.predict(X)
     assert pred.shape == (120,)
     assert metrics(y, pred)["r2"] > 0.3
-    assert isinstance(params, dict)
+    from kgfgnn.baselines import _models
+    from kgfgnn.search import Family
+
+    space = _models(0)[name][1]
+    assert set(params) == set(space)  # a draw from the family's own space
+    assert params in Family(name, lambda p, s: None, space).candidates(2, 0) or name in (
+        "knn", "mlp")  # (knn and mlp candidates are adjusted to the fold's size)
 
 
 def test_unknown_baseline():

@@ -1,12 +1,20 @@
-"""The dose-response studies: readings of the codes, twin conditions, the grouped protocol,
-conformal intervals and ``predict`` on their schema."""
+"""The dose-response studies: readings of the codes, window-matched twins, the common design,
+the estimators and the protocol, and ``predict`` on their schema."""
+
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import LinearRegression
 
 from kgfgnn.cli import main
+from kgfgnn.fielddata.design import (
+    CATEGORICAL,
+    LN_WINDOW,
+    MISSING_INDICATORS,
+    NUMERIC,
+    design_matrix,
+)
 from kgfgnn.fielddata.dose_response import (
     CLIMATE_CLASSES,
     GROUP,
@@ -14,9 +22,22 @@ from kgfgnn.fielddata.dose_response import (
     load_dose_response,
     twin_conditions,
 )
-from kgfgnn.fielddata.intervals import conformal, grouped_coverage
-from kgfgnn.fielddata.model_bundle import LOWER, PREDICTION, UPPER, save_bundle
-from kgfgnn.fielddata.protocol import CATEGORICAL, design_matrix
+from kgfgnn.fielddata.model_bundle import (
+    LOWER,
+    PREDICTION,
+    UPPER,
+    make_bundle,
+    predict_dose,
+    save_bundle,
+)
+from kgfgnn.fielddata.protocol import (
+    CLIMATE_GROUPS,
+    DoseProtocol,
+    families,
+    fit_approach,
+    protocol_inputs,
+    splits,
+)
 
 
 def test_data_and_field_emission_factors():
@@ -26,6 +47,9 @@ def test_data_and_field_emission_factors():
     np.testing.assert_allclose(np.exp(data.log_N2O), data.N2O, rtol=0.01, atol=6e-4)
     ef = field_emission_factors(data)
     assert len(ef) == 298 and abs(ef.ef_pct.median() - 0.379) < 0.01
+    row = ef.iloc[0]
+    control = data[(data[GROUP] == row[GROUP]) & (data.N_rate == 0)].N2O.mean()
+    assert row.ef_pct == pytest.approx(100 * (row.N2O - control) / row.N_rate)
 
 
 def test_twin_conditions_read_every_row():
@@ -33,24 +57,31 @@ def test_twin_conditions_read_every_row():
     c = twin_conditions(data)
     assert c.notna()[["t_annual_c", "precip_annual_mm", "crop", "fertiliser"]].all().all()
     assert set(c.crop) <= {"maize", "wheat", "rice", "soybean"}
-    rice = data.crop_type.eq("Wetland_rice")
-    assert (c.crop[rice] == "rice").all()
+    assert (c.crop[data.crop_type.eq("Wetland_rice")] == "rice").all()
     recorded = data.Annual_Precipitation.notna()
     np.testing.assert_array_equal(c.precip_annual_mm[recorded], data.Annual_Precipitation[recorded])
-    unrecorded = ~recorded
-    assert (c.precip_annual_mm[unrecorded]
-            == data.Climate[unrecorded].map(lambda k: CLIMATE_CLASSES[k][1])).all()
+    assert (c.precip_annual_mm[~recorded]
+            == data.Climate[~recorded].map(lambda k: CLIMATE_CLASSES[k][1])).all()
+    np.testing.assert_array_equal(c.window_days, data.duree_expe.astype(float))
+    assert twin_conditions(data.head(1).assign(duree_expe=np.nan)).window_days.iloc[0] == 365
 
 
-def test_design_matrix_has_fixed_columns():
+def test_design_matrix_values():
     data = load_dose_response()
     a, b = design_matrix(data), design_matrix(data.head(3))
     assert list(a.columns) == list(b.columns)
-    assert sum(len(v) for v in CATEGORICAL.values()) + 10 == a.shape[1]
+    assert a.shape[1] == (sum(len(v) for v in CATEGORICAL.values()) + len(NUMERIC) + 1
+                          + len(MISSING_INDICATORS))
     assert "N2O" not in a.columns and "log_N2O" not in a.columns
+    np.testing.assert_allclose(a[LN_WINDOW], np.log(data.duree_expe))
+    np.testing.assert_array_equal(a["pH_missing"], data.pH.isna().astype(float))
+    np.testing.assert_array_equal(a["Climate=Clim5"], (data.Climate == "Clim5").astype(float))
+    pd.testing.assert_series_equal(a["Carbon_content"], data.Carbon_content, check_names=False)
+    empty = design_matrix(data.head(1).assign(duree_expe=np.nan))
+    assert empty[LN_WINDOW].iloc[0] == pytest.approx(np.log(365))
 
 
-def test_twins_run_with_a_zero_n_control():
+def test_twins_over_the_measured_window():
     from kgfgnn.simulate.twins import plan_twins, run_twins
 
     data = load_dose_response()
@@ -59,32 +90,103 @@ def test_twins_run_with_a_zero_n_control():
     groups = plan_twins(c, n_stations=1, seed=0)
     assert all(min(s.n_rate_kg_ha for s in g.scenarios) == 0 for g in groups)
     twin = run_twins(c, n_stations=1, seed=0, workers=1)
-    assert twin.twin_n2o_kg_n_ha_yr.notna().all() and (twin.twin_n2o_kg_n_ha_yr >= 0).all()
-    assert twin.twin_ef_pct[c.n_rate_kg_ha == 0].isna().all()
+    assert twin.twin_n2o_window_kg_n_ha.notna().all()
+    short = c.window_days.to_numpy() <= 365
+    # (the annual value is DSSAT's summary N2OEM, written to 2 decimals)
+    assert (twin.twin_n2o_window_kg_n_ha[short] <= twin.twin_n2o_kg_n_ha_yr[short] + 0.005).all()
+    fert = c.n_rate_kg_ha > 0
+    expected = 100 * (twin.twin_n2o_window_kg_n_ha - twin.twin_control_window_kg_n_ha) \
+        / c.n_rate_kg_ha
+    np.testing.assert_allclose(twin.twin_ef_window_pct[fert], expected[fert])
+    assert twin.twin_ef_window_pct[~fert].isna().all()
+    zero = c.n_rate_kg_ha == 0
+    np.testing.assert_allclose(twin.twin_n2o_window_kg_n_ha[zero],
+                               twin.twin_control_window_kg_n_ha[zero])
 
 
-def test_conformal_coverage_on_held_out_groups():
-    rng = np.random.default_rng(0)
-    n = 600
-    groups = np.repeat(np.arange(60), 10).astype(str)
-    level = rng.normal(size=60)[np.repeat(np.arange(60), 10)]
-    X = pd.DataFrame({"x": rng.normal(size=n)})
-    y = 2 * X.x.to_numpy() + level + 0.3 * rng.normal(size=n)
-    cov = grouped_coverage(LinearRegression(), X, y, groups, seed=1)
-    assert 0.8 <= cov.coverage.mean() <= 0.97
+def test_twin_fill_values_come_from_the_training_studies():
+    from kgfgnn.simulate.twins import fill_values, oc_depth_ratios, plan_twins
+
+    data = load_dose_response()
+    training = twin_conditions(data)
+    fill = fill_values(training)
+    assert fill["oc_overall"] == pytest.approx(data.Carbon_content.median())
+    alone = twin_conditions(data[data.Carbon_content.isna()].head(1))
+    with pytest.raises(ValueError, match="soil_oc_pct"):
+        fill_values(alone)
+    group = plan_twins(alone, n_stations=1, seed=0, fill=fill)[0]
+    texture = alone.texture.iloc[0]
+    assert group.soil.layers.oc_pct.iloc[0] == pytest.approx(
+        fill["oc_by_texture"][texture] * oc_depth_ratios()[0], abs=1e-4)
+
+
+def test_leave_climate_out_never_shares_a_climate_group():
+    data = load_dose_response()
+    protocol = DoseProtocol(n_folds=3, n_seeds=2)
+    units = list(splits(data, protocol, seed=1))
+    lco = [u for u in units if u[0] == "leave_climate_out"]
+    assert len(lco) == len(set(CLIMATE_GROUPS.values())) == 3
+    climate = data.Climate.map(CLIMATE_GROUPS).to_numpy()
+    for _, _, _, train, test in lco:
+        assert not set(climate[train]) & set(climate[test])
+    groups = data[GROUP].to_numpy()
+    for _, _, _, train, test in (u for u in units if u[0] == "grouped"):
+        assert not set(groups[train]) & set(groups[test])
+
+
+def test_protocol_tables_do_not_depend_on_the_number_of_workers():
+    from kgfgnn.fielddata.protocol import run_protocol
+
+    data = load_dose_response()
+    keep = sorted(data.Ref_num.unique())[:24]
+    data = data[data.Ref_num.isin(keep)].reset_index(drop=True)
+    protocol = DoseProtocol(n_folds=2, n_seeds=1, search_iter=2, curve_studies=(6,),
+                            gnn_epochs=2, n_members=2)
+    approaches = ("real_only:loglinear", "real_only:hist_gradient_boosting",
+                  "real_only:mixed_model", "real_only:kg_fgnn")
+    one, p_one, _ = run_protocol(data, None, protocol, seed=3, workers=1,
+                                 approaches=approaches)
+    two, p_two, _ = run_protocol(data, None, protocol, seed=3, workers=2,
+                                 approaches=approaches)
+    pd.testing.assert_frame_equal(one, two)
+    pd.testing.assert_frame_equal(p_one, p_two)
+    assert set(one.design) == {"grouped", "leave_climate_out"}
+    assert set(one[one.design == "grouped"].curve_point) == {"6", "all"}
+    assert set(one.model) == set(approaches)
+    # every out-of-fold prediction of the grouped design, once per approach
+    grouped = p_one[p_one.design == "grouped"]
+    assert grouped.groupby("model").row.nunique().eq(len(data)).all()
 
 
 @pytest.fixture(scope="module")
 def bundle_path(tmp_path_factory):
     data = load_dose_response()
-    X = design_matrix(data)
-    from sklearn.ensemble import HistGradientBoostingRegressor
-
-    model = conformal(HistGradientBoostingRegressor(max_iter=30), X, data.log_N2O.to_numpy(),
-                      data[GROUP].astype(str).to_numpy(), seed=0)
+    protocol = DoseProtocol(search_iter=2)
+    inputs = protocol_inputs(data, None)
+    y, groups = data.log_N2O.to_numpy(), data[GROUP].astype(str).to_numpy()
+    model, _ = fit_approach("real_only:hist_gradient_boosting", inputs, y, groups,
+                            np.arange(len(data)), 0, 2, families(protocol))
+    residuals = np.random.default_rng(0).normal(scale=1.0, size=300)
     path = tmp_path_factory.mktemp("m") / "dose.pt"
-    save_bundle(path, model, uses_twin=False, n_stations=1, seed=0, approach="test")
+    save_bundle(path, make_bundle("real_only:hist_gradient_boosting", model, residuals, data,
+                                  1, 0))
     return path
+
+
+def test_predict_every_row_alone_including_an_empty_one(bundle_path, tmp_path):
+    data = load_dose_response().drop(columns=["N2O", "log_N2O"])
+    sample = data.sample(8, random_state=1)
+    empty = pd.DataFrame({"Climate": ["Clim2"], "N_rate": [120]})  # every optional cell empty
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    for _, row in [*sample.iterrows(), (None, empty.iloc[0])]:
+        row.to_frame().T.to_csv(src, index=False)
+        assert main(["predict", "--model", str(bundle_path), "--input", str(src),
+                     "--output", str(out)]) == 0
+        pred = pd.read_csv(out)
+        assert len(pred) == 1 and pred[LOWER].iloc[0] <= pred[PREDICTION].iloc[0] \
+            <= pred[UPPER].iloc[0]
+        expected_window = 365 if pd.isna(row.get("duree_expe")) else float(row["duree_expe"])
+        assert pred.window_days.iloc[0] == expected_window
 
 
 def test_predict_dose_response_with_intervals_and_curve(bundle_path, tmp_path):
@@ -96,6 +198,13 @@ def test_predict_dose_response_with_intervals_and_curve(bundle_path, tmp_path):
     pred = pd.read_csv(out)
     assert len(pred) == 4 and (pred[LOWER] <= pred[PREDICTION]).all()
     assert (pred[PREDICTION] <= pred[UPPER]).all()
+    # the interval is the 90 % conformal quantile of the stored residuals, on the log scale
+    import joblib
+
+    bundle = joblib.load(bundle_path)
+    r = np.sort(bundle["residuals"])
+    q = r[int(np.ceil((len(r) + 1) * 0.9)) - 1]
+    np.testing.assert_allclose(np.log(pred[UPPER] / pred[PREDICTION]), q, rtol=1e-6)
     assert main(["predict", "--model", str(bundle_path), "--input", str(src),
                  "--output", str(out), "--n-rates", "0,100,200"]) == 0
     curve = pd.read_csv(out)
@@ -106,13 +215,19 @@ def test_predict_dose_response_with_intervals_and_curve(bundle_path, tmp_path):
     (lambda f: f.assign(Climate="Clim9"),
      r"line 2, column 'Climate': unknown code 'Clim9'; allowed: one of"),
     (lambda f: f.assign(Fertilizer_type="XYZ"), r"line 2, column 'Fertilizer_type': unknown code"),
-    (lambda f: f.assign(N_rate=-5), r"line 2, column 'N_rate': -5 is below 0"),
+    (lambda f: f.assign(N_rate=-5), r"line 2, column 'N_rate': -5 is out of range; "
+                                    r"allowed: a number in \[0, 2000\]"),
+    (lambda f: f.assign(N_rate=1e6), r"column 'N_rate': 1e\+06 is out of range"),
+    (lambda f: f.assign(pH=40), r"column 'pH': 40 is out of range; allowed: a number in \[2, 12\]"),
+    (lambda f: f.assign(duree_expe=0), r"column 'duree_expe': 0 is out of range; "
+                                       r"allowed: a number in \(0, 1095\]"),
+    (lambda f: f.assign(duree_expe=1200), r"column 'duree_expe': 1200 is out of range"),
+    (lambda f: f.assign(Bulk_density=2.5), r"column 'Bulk_density': 2.5 is out of range"),
+    (lambda f: f.assign(Carbon_content=75), r"column 'Carbon_content': 75 is out of range"),
     (lambda f: f.assign(pH="acid"), r"line 2, column 'pH': 'acid' is not a finite number"),
     (lambda f: f.drop(columns=["Climate"]), r"missing column\(s\) \['Climate'\]"),
 ])
 def test_bad_dose_input_is_one_line(bundle_path, tmp_path, capsys, edit, message):
-    import re
-
     data = load_dose_response().head(2).drop(columns=["N2O", "log_N2O"])
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     edit(data).to_csv(src, index=False)
@@ -134,9 +249,33 @@ def test_model_for_the_other_schema_is_one_line(bundle_path, tmp_path, capsys):
     assert "--n-rates" in capsys.readouterr().err
 
 
+def test_a_twin_model_predicts_a_row_without_organic_carbon():
+    """The row of the issue: study 121, 0 N, 13 days, organic C empty, alone."""
+    from sklearn.linear_model import LinearRegression
+
+    data = load_dose_response()
+    row = data[(data[GROUP] == "121") & (data.N_rate == 0) & (data.duree_expe == 13)]
+    row = row.head(1)  # two identical rows (replicates) in the data
+    assert row.Carbon_content.isna().all()
+
+    class TwinOnly(LinearRegression):
+        def fit(self, X, y):
+            return super().fit(X[["twin_log_n2o_window"]], y)
+
+        def predict(self, X):
+            return super().predict(X[["twin_log_n2o_window"]])
+
+    X = pd.DataFrame({"twin_log_n2o_window": [0.0, 1.0]})
+    model = TwinOnly().fit(X, np.array([0.0, 1.0]))
+    bundle = make_bundle("simulation_only:calibrated", model, np.ones(20), data, 1, 0)
+    pred = predict_dose(bundle, row.drop(columns=["N2O", "log_N2O"]).reset_index(drop=True))
+    assert np.isfinite(pred[PREDICTION]).all() and pred.window_days.iloc[0] == 13
+    assert pred.twin_n2o_kg_n_ha_window.iloc[0] > 0
+
+
 def test_dose_rows_in_the_simulation_space():
-    from kgfgnn.fielddata.dose_response import TEXTURE_CLASSES, load_dose_response
-    from kgfgnn.fielddata.knowledge_gnn import OBSERVED, simulation_space
+    from kgfgnn.fielddata.knowledge_gnn import OBSERVED, gnn_design, simulation_space
+    from kgfgnn.simulate.soils import TEXTURE_CLASSES
 
     data = load_dose_response()
     X = simulation_space(data)
@@ -147,46 +286,7 @@ def test_dose_rows_in_the_simulation_space():
     forms = X[["n_urea_frac", "n_nh4_frac", "n_no3_frac", "n_organic_frac"]].sum(axis=1)
     assert np.allclose(forms, (data.N_rate > 0).astype(float))  # shares sum to 1 when fertilised
     assert X.drop(columns=["soil_oc_pct", "soil_bd_g_cm3"]).notna().all().all()
-
-
-def test_fine_tuning_leaves_the_pretrained_model_unchanged():
-    import torch
-
-    from kgfgnn.fielddata.dose_response import load_dose_response
-    from kgfgnn.fielddata.knowledge_gnn import (
-        DoseKGFGNN,
-        dose_graph,
-        pretrain,
-        simulation_space,
-    )
-
-    data = load_dose_response().iloc[:120]
-    X, y = simulation_space(data), data.log_N2O.to_numpy()
-    filled = X.fillna(X.median())
-    spec, latent = dose_graph(filled, y)
-    base = pretrain(filled, y, spec, latent, epochs=2, seed=0, hidden=8)
-    before = {k: v.clone() for k, v in base.model_.state_dict().items()}
-    tuned = DoseKGFGNN(pretrained=base, latent=tuple(latent), fine_tune_epochs=2).fit(X, y)
-    pred = tuned.predict(X)
-    assert pred.shape == (len(X),) and np.isfinite(pred).all()
-    assert all(torch.equal(before[k], v) for k, v in base.model_.state_dict().items())
-    scratch = DoseKGFGNN(spec=spec, latent=tuple(latent), epochs=2, hidden=8).fit(X, y)
-    assert np.isfinite(scratch.predict(X)).all()
-
-
-def test_protocol_tables_do_not_depend_on_the_number_of_workers():
-    from kgfgnn.fielddata.protocol import DoseProtocol, run_protocol
-
-    data = load_dose_response()
-    keep = sorted(data.Ref_num.unique())[:16]
-    data = data[data.Ref_num.isin(keep)].reset_index(drop=True)
-    # a stand-in twin column (only the protocol's bookkeeping is under test here)
-    rng = np.random.default_rng(0)
-    twin = pd.DataFrame({"twin_n2o_kg_n_ha_yr": np.exp(rng.normal(size=len(data))),
-                         "twin_ef_pct": rng.normal(size=len(data))})
-    protocol = DoseProtocol(n_folds=2, n_seeds=1, search_iter=1, curve_studies=(5,))
-    one, p_one = run_protocol(data, twin, protocol, seed=3, workers=1)
-    two, p_two = run_protocol(data, twin, protocol, seed=3, workers=2)
-    pd.testing.assert_frame_equal(one, two)
-    pd.testing.assert_frame_equal(p_one, p_two)
-    assert set(one.curve_point) == {"5", "all"} and one.groupby("fold").ngroups == 2
+    G = gnn_design(data)
+    np.testing.assert_allclose(G.ln_window_days, np.log(data.duree_expe))
+    assert "Method_N2O=c" in G.columns and "Freq_N2O" in G.columns  # what the trees see
+    assert len(set(G.columns)) == G.shape[1]

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from kgfgnn.fielddata.datasets import CAREY, DATASETS, DOSE_RESPONSE
-from kgfgnn.fielddata.protocol import CATEGORICAL, NUMERIC
+from kgfgnn.fielddata.design import CATEGORICAL, NUMERIC
 from kgfgnn.fielddata.schema import FieldInputError
 from kgfgnn.realworld import OBSERVED, load_real
 

@@ -5,7 +5,8 @@ import torch
 
 from kgfgnn.graphs import build_multigraph
 from kgfgnn.models import KGFGNN, LAYERS
-from kgfgnn.train import KGFGNNRegressor, signed_expm1, signed_log1p
+from kgfgnn.scales import signed_expm1, signed_log1p
+from kgfgnn.train import KGFGNNRegressor
 from kgfgnn.variables import CANDIDATES
 
 NODES = ["n_rate_kg_ha", "no3_mean_0_15_ppm", "wfps_mean_0_15", "soil_temp_mean_0_15_c",
@@ -55,7 +56,9 @@ def test_deterministic_and_checkpoint_roundtrip(data, tmp_path):
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
     a.save(tmp_path / "m.pt", extra={"note": "x"})
     ckpt = torch.load(tmp_path / "m.pt", weights_only=True)
-    assert ckpt["version"] and ckpt["spec"]["nodes"] == NODES
+    from kgfgnn import __version__
+
+    assert ckpt["version"] == __version__ and ckpt["spec"]["nodes"] == NODES
     again, extra = KGFGNNRegressor.load(tmp_path / "m.pt")
     assert extra == {"note": "x"}
     np.testing.assert_allclose(again.predict(X), a.predict(X), rtol=1e-6)
@@ -72,7 +75,7 @@ def test_fine_tune_changes_the_model(data):
 
 def test_input_errors(data):
     X, Y, spec = data
-    with pytest.raises(ValueError, match="graph node column"):
+    with pytest.raises(ValueError, match="graph node or context column"):
         KGFGNNRegressor(spec=spec, epochs=1).fit(X.drop(columns=["flooded"]), Y)
     with pytest.raises(ValueError, match="layer='mlp'"):
         KGFGNN(5, {"n2o": spec.edge_index("n2o")}, layer="mlp")

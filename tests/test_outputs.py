@@ -15,7 +15,8 @@ def test_summary_by_header_name():
     assert s["N2OEM"] == pytest.approx(0.187)
     assert s["NICM"] == 150
     assert s["HWAM"] > 0
-    assert s["PWAM"] == s["PWAM"]  # numeric column parsed
+    assert s["PWAM"] == 7337 and s["CWAM"] == 14490  # numeric columns parsed by header
+    assert s["PDAT"] == 2001319 and s["MDAT"] == 2002163
 
 
 def test_daily_n2o_table():

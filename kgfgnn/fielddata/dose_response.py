@@ -17,9 +17,12 @@ import numpy as np
 import pandas as pd
 
 from kgfgnn.paths import data_file
+from kgfgnn.simulate.soils import TEXTURE_CLASSES
 
 DOSE_RESPONSE_FILE = "real/kensyn_n2o_dose_response.csv"
 GROUP = "Ref_num"
+WINDOW = "duree_expe"  # measurement window (days); the target is a total over it
+FULL_YEAR_DAYS = 365.0  # an empty window means a full year
 TARGET = "N2O"
 
 # Climate classes Clim1-Clim8 are undocumented in KenSyn. Reading used here: the mean annual
@@ -56,11 +59,6 @@ CROP_READING = {
 CEREAL_WHEAT_BELOW_C = 15.0  # "Cereal": wheat in cooler climates, maize in warmer ones
 # Mode_of_application: b broadcast (0 cm), i incorporated (5 cm), s subsurface (10 cm), ib (5)
 PLACEMENT_READING = {"b": 0, "i": 5, "ib": 5, "s": 10}
-TEXTURE_CLASSES = {  # FAO/SOTER texture class -> representative (sand %, clay %)
-    "c": (75.0, 8.0),   # coarse: clay < 18 %, sand > 65 %
-    "m": (40.0, 22.0),  # medium: clay 18-35 % (or < 18 % with sand < 65 %)
-    "f": (20.0, 50.0),  # fine: clay > 35 %
-}
 
 
 def load_dose_response() -> pd.DataFrame:
@@ -114,4 +112,5 @@ def twin_conditions(frame: pd.DataFrame) -> pd.DataFrame:
         .fillna(0).astype(int),
         "splits": frame["Timing_of_application"].fillna(1).clip(1, 3).astype(int),
         "n_rate_kg_ha": frame["N_rate"].astype(float),
+        "window_days": frame["duree_expe"].astype(float).fillna(FULL_YEAR_DAYS),
     }, index=frame.index)

@@ -1,15 +1,17 @@
-"""KG-FGNN on the dose-response studies: real-only, and pretrained on the simulation then
-fine-tuned on the training studies.
+"""KG-FGNN on the dose-response studies: real-only, and pretrained on simulated measurement
+windows then fine-tuned on the training studies.
 
-Each study's recorded conditions are mapped onto the simulation's driver variables (the
-readings of :func:`kgfgnn.fielddata.dose_response.twin_conditions`: N rate and form, splits,
+Nodes: the study's conditions in the simulation's driver variables (N rate and form, splits,
 placement, irrigation, flooding, crop, annual temperature and precipitation, topsoil organic C,
-the texture class's sand and clay, bulk density). The graph is the N2O graph of the study:
-those variables, the process variables on their knowledge pathway to N2O that field studies do
-not record (latent nodes, value 0, carried by their learned embedding) and data edges from the
-simulated crop years, so no measured value shapes it. The target is the natural log of N2O
-(kg N2O-N/ha/yr) on both sides: measured ``log_N2O`` and the simulated annual N2O-N.
-Empty cells (organic C, bulk density) take the median of the training rows.
+the texture class's sand and clay, bulk density; readings of
+:func:`kgfgnn.fielddata.dose_response.twin_conditions`), the recorded variables that carry
+field knowledge edges (ln window length, poor drainage, pH, soil N;
+:data:`kgfgnn.knowledge.FIELD_VARIABLES`), every other column of the common design
+(:mod:`kgfgnn.fielddata.design`: codes, frequency, empty-cell indicators) so that the network
+sees what the trees see, and the process variables on the knowledge pathway to N2O that field
+studies do not record (latent nodes, value 0). Target: ln N2O-N over the measurement window
+(kg N/ha) on both sides: measured, and simulated windows of random length
+(:func:`simulated_windows`). Empty cells take the training rows' medians.
 """
 
 from __future__ import annotations
@@ -19,24 +21,30 @@ import copy
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.model_selection import GroupShuffleSplit, ParameterSampler
 from sklearn.utils.validation import check_is_fitted
 
+from kgfgnn.fielddata.design import LN_WINDOW, design_matrix
 from kgfgnn.fielddata.dose_response import TEXTURE_CLASSES, twin_conditions
 from kgfgnn.graphs import GraphSpec, build_multigraph
+from kgfgnn.knowledge import FIELD_KNOWLEDGE_EDGES, FIELD_VARIABLES, KNOWLEDGE_EDGES
 from kgfgnn.realworld import latent_pathway_nodes, with_latent
+from kgfgnn.simulate.windows import MAX_WINDOW_DAYS, window_total
 from kgfgnn.train import KGFGNNRegressor
 from kgfgnn.variables import CANDIDATES, CROPS, N_FORM_COLUMNS, feature_frame, n_form_fractions
 
 OBSERVED = ("n_rate_kg_ha", *N_FORM_COLUMNS, "splits", "placement_depth_cm", "irrigated",
             "flooded", *(f"crop_{c}" for c in CROPS), "t_annual_c", "precip_annual_mm",
             "soil_oc_pct", "soil_clay_pct", "soil_sand_pct", "soil_bd_g_cm3")
-# Floor of the simulated N2O before the log: the smallest annual N2O-N measured in the
-# dose-response studies (0.003 kg N/ha/yr), so the simulated and measured logs share a range.
+KNOWLEDGE = KNOWLEDGE_EDGES + FIELD_KNOWLEDGE_EDGES
+UNIVERSE = (*CANDIDATES, *FIELD_VARIABLES)
+# design columns already carried by a simulation-space or field-variable node
+REPRESENTED = ("Carbon_content", "Nitrogen_content", "pH", "Bulk_density",
+               "Annual_Precipitation", "Mean_annual_temp", "Timing_of_application", "N_rate",
+               "duree_expe", LN_WINDOW, "Drainage=p")
+# Floor of N2O before the log: the smallest N2O-N total measured in the dose-response
+# studies (0.003 kg N/ha), so the simulated and measured logs share a range.
 N2O_FLOOR_KG_N_HA = 0.003
-# Random-search space of the GNN on these data (drawn like the baselines' spaces).
-SEARCH_SPACE = {"hidden": (16, 32, 64), "n_layers": (1, 2), "lr": (1e-3, 3e-3, 1e-2),
-                "dropout": (0.0, 0.1, 0.2)}
+SHORTEST_WINDOW_DAYS = 5  # simulated windows: log-uniform over 5 days to three years
 
 
 def simulation_space(frame: pd.DataFrame) -> pd.DataFrame:
@@ -58,100 +66,150 @@ def simulation_space(frame: pd.DataFrame) -> pd.DataFrame:
     return out[list(OBSERVED)].astype(float)
 
 
-def simulated_examples(seasonal: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Simulated crop years in the same space, with log annual N2O-N (floored)."""
-    ok = seasonal[seasonal["n2o_kg_n_ha_yr"].notna()]
-    X = feature_frame(ok)[list(OBSERVED)].reset_index(drop=True)
-    y = np.log(ok["n2o_kg_n_ha_yr"].to_numpy(dtype=float).clip(min=N2O_FLOOR_KG_N_HA))
-    return X, y
+NODE_COLUMNS = (*OBSERVED, *FIELD_VARIABLES)  # graph nodes; the other columns are context
 
 
-def dose_graph(X_sim: pd.DataFrame, y_sim: np.ndarray,
-               corr_threshold: float = 0.3) -> tuple[GraphSpec, list[str]]:
-    """The N2O graph over :data:`OBSERVED` and the latent pathway nodes (simulation only)."""
-    latent = latent_pathway_nodes("n2o", OBSERVED)
-    spec = build_multigraph(with_latent(X_sim, latent), pd.DataFrame({"n2o": y_sim}),
-                            [*OBSERVED, *latent], corr_threshold, universe=list(CANDIDATES))
+def gnn_design(frame: pd.DataFrame) -> pd.DataFrame:
+    """The network's inputs for field rows (NaN where not recorded): the graph's node
+    variables (:data:`NODE_COLUMNS`), then the measurement's context (codes, frequency,
+    empty-cell indicators), which enters the readout, not the process graph."""
+    design = design_matrix(frame)
+    field = pd.DataFrame({
+        "ln_window_days": design[LN_WINDOW], "poorly_drained": design["Drainage=p"],
+        "soil_ph": frame["pH"].astype(float), "soil_n_pct": frame["Nitrogen_content"]
+        .astype(float)}, index=frame.index)
+    rest = design.drop(columns=list(REPRESENTED))
+    return pd.concat([simulation_space(frame), field[list(FIELD_VARIABLES)], rest], axis=1)
+
+
+def simulated_windows(seasonal: pd.DataFrame, columns: list[str], n: int, seed: int
+                      ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """``n`` simulated examples in the columns of :func:`gnn_design`: a seeded sample of crop
+    years, each with a window of log-uniform length (5 days to three years) from its first N
+    application; target ln N2O-N over the window (floored). Columns the simulation does not
+    have (codes of measured data only, soil N) are constant. Returns X, y, site of each row."""
+    ok = seasonal[seasonal["n2o_kg_n_ha_yr"].notna()].reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(ok), size=n, replace=len(ok) < n)
+    part = ok.iloc[np.sort(rows)].reset_index(drop=True)
+    days = np.round(np.exp(rng.uniform(np.log(SHORTEST_WINDOW_DAYS), np.log(MAX_WINDOW_DAYS),
+                                       size=len(part))))
+    X = pd.DataFrame(0.0, index=part.index, columns=columns)
+    X[list(OBSERVED)] = feature_frame(part)[list(OBSERVED)].to_numpy()
+    X["ln_window_days"] = np.log(days)
+    X["soil_ph"] = part["soil_ph"].astype(float).fillna(part["soil_ph"].median()).to_numpy()
+    X["soil_n_pct"] = np.nan
+    y = np.log(np.maximum(window_total(part, days), N2O_FLOOR_KG_N_HA))
+    return X, y, part["site_id"].astype(str).to_numpy()
+
+
+def field_graph(X: pd.DataFrame, y: np.ndarray, corr_threshold: float = 0.3
+                ) -> tuple[GraphSpec, list[str]]:
+    """The N2O graph over :data:`NODE_COLUMNS` and the latent pathway nodes: knowledge edges
+    (DSSAT's process list and the field edges, each cited) and data edges of ``X``'s rows."""
+    nodes = list(NODE_COLUMNS)
+    latent = latent_pathway_nodes("n2o", tuple(nodes), KNOWLEDGE, UNIVERSE)
+    values = X[nodes].fillna(X[nodes].median()).fillna(0.0)
+    spec = build_multigraph(with_latent(values, latent), pd.DataFrame({"n2o": y}),
+                            [*nodes, *latent], corr_threshold, knowledge=KNOWLEDGE,
+                            universe=list(UNIVERSE))
     return spec, latent
 
 
-def pretrain(X_sim: pd.DataFrame, y_sim: np.ndarray, spec: GraphSpec, latent: list[str],
-             epochs: int, seed: int, **params) -> KGFGNNRegressor:
-    """KG-FGNN fitted on the simulated crop years (the knowledge it brings to the field)."""
-    model = KGFGNNRegressor(spec=spec, epochs=epochs, target_transform="identity",
-                            random_state=seed, **params)
-    return model.fit(with_latent(X_sim, latent), y_sim)
+def context_columns(columns) -> tuple[str, ...]:
+    """The inputs that are not graph nodes."""
+    return tuple(c for c in columns if c not in NODE_COLUMNS)
 
 
-class DoseKGFGNN(RegressorMixin, BaseEstimator):
-    """KG-FGNN on log N2O of field rows given in :data:`OBSERVED` (NaN allowed).
+def pretrain(seasonal: pd.DataFrame, columns: list[str], n_examples: int, n_members: int,
+             epochs: int, seed: int, **params) -> dict:
+    """KG-FGNN fitted on simulated windows, ``n_members`` times with different seeds (sample,
+    initialisation, early-stopping sites): the knowledge brought to the field. No measured
+    value is used."""
+    members, spec, latent = [], None, []
+    for i in range(n_members):
+        X, y, sites = simulated_windows(seasonal, columns, n_examples, seed + 1000 * i)
+        if spec is None:
+            spec, latent = field_graph(X.assign(soil_n_pct=0.0), y)
+        X = with_latent(X.fillna(0.0), latent)
+        members.append(KGFGNNRegressor(spec=spec, epochs=epochs, target_transform="identity",
+                                       context=context_columns(columns), random_state=seed + i,
+                                       **params).fit(X, y, groups=sites))
+    return {"spec": spec, "latent": latent, "members": members, "columns": list(columns)}
 
-    With ``pretrained`` (a fitted :class:`KGFGNNRegressor` from :func:`pretrain`, held as a
-    checkpoint-like copy), ``fit`` fine-tunes a copy of it for ``fine_tune_epochs`` at a third
-    of its learning rate; without, it trains from scratch for ``epochs``.
+
+class FieldKGFGNN(RegressorMixin, BaseEstimator):
+    """A seed ensemble of KG-FGNN on ln N2O of field rows given in :func:`gnn_design`'s
+    columns (NaN allowed): ``n_members`` networks, each early-stopped on its own held-out
+    studies; the prediction is their mean.
+
+    With ``pretrained`` (from :func:`pretrain`), every pretrained member is fine-tuned on the
+    training studies with their own scalers, first as a linear probe of the output heads for
+    ``probe_epochs``, then all weights for ``fine_tune_epochs`` at a third of ``lr``; members
+    are repeated with new seeds until there are ``n_members``. Without, each member is trained
+    from scratch on a graph built from the training rows.
     """
 
-    def __init__(self, spec: GraphSpec | None = None, latent: tuple[str, ...] = (),
-                 pretrained: KGFGNNRegressor | None = None, epochs: int = 150,
-                 fine_tune_epochs: int = 100, hidden: int = 32, n_layers: int = 2,
-                 lr: float = 3e-3, dropout: float = 0.1, patience: int = 15,
-                 random_state: int = 0):
-        self.spec = spec
-        self.latent = latent
-        self.pretrained = pretrained
-        self.epochs = epochs
-        self.fine_tune_epochs = fine_tune_epochs
+    def __init__(self, hidden: int = 32, n_layers: int = 2, lr: float = 3e-3,
+                 dropout: float = 0.1, weight_decay: float = 1e-4, epochs: int = 150,
+                 patience: int = 15, n_members: int = 5, corr_threshold: float = 0.3,
+                 pretrained: dict | None = None, fine_tune_epochs: int = 100,
+                 probe_epochs: int = 20, random_state: int = 0):
         self.hidden = hidden
         self.n_layers = n_layers
         self.lr = lr
         self.dropout = dropout
+        self.weight_decay = weight_decay
+        self.epochs = epochs
         self.patience = patience
+        self.n_members = n_members
+        self.corr_threshold = corr_threshold
+        self.pretrained = pretrained
+        self.fine_tune_epochs = fine_tune_epochs
+        self.probe_epochs = probe_epochs
         self.random_state = random_state
 
     def _inputs(self, X: pd.DataFrame) -> pd.DataFrame:
-        missing = [c for c in OBSERVED if c not in X.columns]
+        missing = [c for c in self.columns_ if c not in X.columns]
         if missing:
-            raise ValueError(f"X lacks column(s) {missing} of the simulation space")
-        return with_latent(X[list(OBSERVED)].fillna(self.medians_), list(self.latent))
+            raise ValueError(f"X lacks column(s) {missing} of the network's nodes")
+        return with_latent(X[self.columns_].fillna(self.medians_), self.latent_)
 
-    def fit(self, X: pd.DataFrame, y):
-        self.medians_ = X[list(OBSERVED)].median().fillna(0.0)
+    def fit(self, X, y, groups=None):
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError("X: a DataFrame with gnn_design's columns is required")
+        if self.n_members < 1:
+            raise ValueError(f"n_members={self.n_members}: must be >= 1")
         y = np.asarray(y, dtype=float)
+        self.n_features_in_ = X.shape[1]
+        self.columns_ = list(self.pretrained["columns"] if self.pretrained else X.columns)
+        self.medians_ = X[self.columns_].median().fillna(0.0)
         if self.pretrained is not None:
-            self.model_ = copy.deepcopy(self.pretrained)
-            self.model_.random_state = self.random_state
-            self.model_.fine_tune(self._inputs(X), y, epochs=self.fine_tune_epochs)
+            self.spec_, self.latent_ = self.pretrained["spec"], list(self.pretrained["latent"])
         else:
-            if self.spec is None:
-                raise ValueError("spec=None: a GraphSpec is required without a pretrained model")
-            self.model_ = KGFGNNRegressor(
-                spec=self.spec, epochs=self.epochs, hidden=self.hidden,
-                n_layers=self.n_layers, lr=self.lr, dropout=self.dropout,
-                patience=self.patience, target_transform="identity",
-                random_state=self.random_state).fit(self._inputs(X), y)
+            self.spec_, self.latent_ = field_graph(X[self.columns_], y, self.corr_threshold)
+        inputs = self._inputs(X)
+        self.members_ = []
+        for i in range(self.n_members):
+            seed = self.random_state + i
+            if self.pretrained is not None:
+                base = self.pretrained["members"][i % len(self.pretrained["members"])]
+                member = copy.deepcopy(base).set_params(random_state=seed, patience=self.patience,
+                                                        weight_decay=self.weight_decay)
+                member.fine_tune(inputs, y, epochs=self.fine_tune_epochs, groups=groups,
+                                 refit_scalers=True, probe_epochs=self.probe_epochs)
+            else:
+                member = KGFGNNRegressor(
+                    spec=self.spec_, epochs=self.epochs, hidden=self.hidden,
+                    n_layers=self.n_layers, lr=self.lr, dropout=self.dropout,
+                    weight_decay=self.weight_decay, patience=self.patience,
+                    context=context_columns(self.columns_), target_transform="identity",
+                    random_state=seed).fit(inputs, y, groups)
+            self.members_.append(member)
         return self
 
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        return np.asarray(self.model_.predict(self._inputs(X))).reshape(-1)
-
-
-def tune_scratch(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, spec: GraphSpec,
-                 latent: list[str], epochs: int, seed: int, n_iter: int) -> DoseKGFGNN:
-    """Real-only KG-FGNN: ``n_iter`` candidates of :data:`SEARCH_SPACE` scored on a 25 %
-    hold-out of training studies, the best refitted on all training rows."""
-    candidates = list(ParameterSampler({k: list(v) for k, v in SEARCH_SPACE.items()},
-                                       n_iter=max(n_iter, 1), random_state=seed))
-    best_params = candidates[0]
-    if n_iter > 1 and len(np.unique(groups)) >= 4:
-        fit, val = next(GroupShuffleSplit(1, test_size=0.25, random_state=seed)
-                        .split(X, y, groups))
-        best = np.inf
-        for params in candidates:
-            model = DoseKGFGNN(spec=spec, latent=tuple(latent), epochs=epochs,
-                               random_state=seed, **params).fit(X.iloc[fit], y[fit])
-            err = float(np.mean((model.predict(X.iloc[val]) - y[val]) ** 2))
-            if err < best:
-                best, best_params = err, params
-    return DoseKGFGNN(spec=spec, latent=tuple(latent), epochs=epochs, random_state=seed,
-                      **best_params).fit(X, y)
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "members_")
+        inputs = self._inputs(X)
+        return np.mean([np.asarray(m.predict(inputs)).reshape(-1) for m in self.members_],
+                       axis=0)

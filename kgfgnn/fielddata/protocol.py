@@ -1,116 +1,65 @@
-"""Grouped cross-validation on the dose-response studies: real-only models, the digital twin
-alone, hybrids that take the twin's simulated N2O as a feature, and KG-FGNN real-only and
-pretrained on the simulation then fine-tuned.
+"""The real-data protocol of the dose-response studies: every approach on one design, one
+search budget and folds that never split a study.
 
-Target: the natural log of measured N2O (``log_N2O``), the scale on which the studies' levels
-differ (69 % of its variance lies between studies). Folds never split a study (``Ref_num``);
-every model is tuned on its training folds only (random search on a 25 % group hold-out).
+Target: ln N2O-N over the measurement window (``log_N2O``, kg N2O-N/ha over ``duree_expe``
+days). Approaches (:data:`APPROACHES`): real-only models on the recorded columns
+(:mod:`kgfgnn.fielddata.design`), the digital twin alone (raw, or calibrated inside the folds),
+and knowledge's other ways in: the twin as features (hybrid), residual learning on the twin,
+a monotone N response, KG-FGNN pretrained on simulated windows. Each tuned family gets the
+same ``search_iter`` candidates of :func:`kgfgnn.search.random_search`, scored on held-out
+training *studies*. Designs: grouped k-fold by study (``grouped``), leave climate groups out
+(``leave_climate_out``: train on two of the three climate groups, test on the third), and a
+learning curve of training studies inside the grouped folds.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from scipy.stats import loguniform, randint, uniform
-from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.feature_selection import VarianceThreshold
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LinearRegression, Ridge
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit, ParameterSampler
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from kgfgnn.evaluate import metrics
-from kgfgnn.fielddata.dose_response import GROUP
-from kgfgnn.fielddata.knowledge_gnn import (
-    DoseKGFGNN,
-    dose_graph,
-    pretrain,
-    simulated_examples,
-    simulation_space,
-    tune_scratch,
+from kgfgnn.fielddata.design import (
+    CATEGORICAL,
+    LN_WINDOW,
+    TWIN_DESIGN,
+    design_matrix,
 )
+from kgfgnn.fielddata.dose_response import GROUP
+from kgfgnn.fielddata.estimators import (
+    CalibratedTwin,
+    LogLinearDoseResponse,
+    MixedInterceptRegressor,
+    TabMRegressor,
+    TwinResidualRegressor,
+)
+from kgfgnn.fielddata.knowledge_gnn import FieldKGFGNN, gnn_design, pretrain
+from kgfgnn.search import Family, random_search
+from kgfgnn.threads import single_threaded
 
-CATEGORICAL = {  # column -> codes as distributed (others, and empty cells, count as missing)
-    "Climate": ("Clim1", "Clim2", "Clim3", "Clim4", "Clim5", "Clim6", "Clim7", "Clim8"),
-    "Texture_class": ("c", "m", "f"),
-    "Drainage": ("w", "p"),
-    "crop_type": ("Grass", "Cereal", "Row", "Other", "None", "Wetland_rice", "Legume",
-                  "Grass-clover", "irrigated_crop", "Rotation"),
-    "Fertilizer_type": ("AN", "U", "AS", "O", "CAN", "KN", "Mix", "UAN", "AA", "OS", "CA",
-                        "CAN_grazing", "NP"),
-    "Mode_of_application": ("b", "i", "s", "ib"),
-    "Method_N2O": ("c", "m", "o", "co", "g"),
-}
-NUMERIC = ("Carbon_content", "Nitrogen_content", "pH", "Bulk_density", "Annual_Precipitation",
-           "Mean_annual_temp", "Timing_of_application", "N_rate", "duree_expe", "Freq_N2O")
-TWIN_FEATURES = ("twin_log_n2o", "twin_ef_pct")
 LOG_TARGET = "log_N2O"
-
-
-def design_matrix(frame: pd.DataFrame, twin: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Numbers as recorded (empty = NaN), one indicator per documented code, and the twin's
-    log N2O and EF when given. Same columns for any input (codes fixed by the schema)."""
-    parts = [frame[list(NUMERIC)].astype(float)]
-    for col, codes in CATEGORICAL.items():
-        parts.append(pd.DataFrame({f"{col}={c}": (frame[col] == c).astype(float)
-                                   for c in codes}, index=frame.index))
-    X = pd.concat(parts, axis=1)
-    if twin is not None:
-        X["twin_log_n2o"] = np.log(twin["twin_n2o_kg_n_ha_yr"].clip(lower=1e-3))
-        X["twin_ef_pct"] = twin["twin_ef_pct"].fillna(0.0)
-    return X
-
-
-MODELS = {  # name -> (estimator, random-search space)
-    "hist_gradient_boosting": (HistGradientBoostingRegressor(max_iter=150),
-                               {"learning_rate": loguniform(0.02, 0.2),
-                                "max_leaf_nodes": randint(8, 48),
-                                "min_samples_leaf": randint(5, 40),
-                                "l2_regularization": loguniform(1e-3, 10)}),
-    "random_forest": (RandomForestRegressor(n_estimators=100, n_jobs=1),
-                      {"max_features": uniform(0.2, 0.6), "min_samples_leaf": randint(1, 10)}),
-    "ridge": (Ridge(), {"alpha": loguniform(1e-2, 1e3)}),
-}
-
-
-def make_model(name: str, seed: int, params: dict):
-    """The pipeline of one model: drop columns without variance in the training rows (all
-    empty, or one value), then impute and scale for ridge; trees take empty cells as is."""
-    final = clone(MODELS[name][0]).set_params(**params)
-    if "random_state" in final.get_params():
-        final.set_params(random_state=seed)
-    steps = [VarianceThreshold(0.0)]
-    if name == "ridge":
-        steps += [SimpleImputer(strategy="median", add_indicator=True), StandardScaler()]
-    return make_pipeline(*steps, final)
-
-
-def tune(name: str, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, seed: int,
-         n_iter: int):
-    """Random search on a 25 % hold-out of training *studies*; the best refitted on all."""
-    _, space = MODELS[name]
-    candidates = list(ParameterSampler(space, n_iter=n_iter, random_state=seed))
-    best_params = candidates[0]
-    if n_iter > 1 and len(np.unique(groups)) >= 4:
-        fit, val = next(GroupShuffleSplit(1, test_size=0.25, random_state=seed)
-                        .split(X, y, groups))
-        best = np.inf
-        for params in candidates:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-empty columns
-                model = make_model(name, seed, params).fit(X.iloc[fit], y[fit])
-            err = float(np.mean((model.predict(X.iloc[val]) - y[val]) ** 2))
-            if err < best:
-                best, best_params = err, params
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return make_model(name, seed, best_params).fit(X, y), best_params
+# Climate classes in three groups by the mean annual temperature of the rows that record it
+# (data/README.md; the classes are undocumented): cool (Clim1 7.9, Clim8 4.3 degC), warm
+# temperate (Clim2 11.3, Clim3 ~16, Clim4 18.0) and tropical (Clim5 25.7, Clim6 24.9, Clim7).
+CLIMATE_GROUPS = {"Clim1": "cool", "Clim8": "cool", "Clim2": "warm_temperate",
+                  "Clim3": "warm_temperate", "Clim4": "warm_temperate", "Clim5": "tropical",
+                  "Clim6": "tropical", "Clim7": "tropical"}
+# Fixed effects of the mixed model: the moderators of N2O meta-analyses (Stehfest & Bouwman
+# 2006): window, N rate, climate, crop, soil texture, drainage, organic C, method.
+MIXED_FIXED = (LN_WINDOW, "N_rate", "Carbon_content", "Carbon_content_missing",
+               *(f"{c}={v}" for c in ("Climate", "crop_type", "Texture_class", "Drainage",
+                                      "Method_N2O")
+                 for v in CATEGORICAL[c]))
 
 
 @dataclass
@@ -119,135 +68,231 @@ class DoseProtocol:
     n_seeds: int = 3
     search_iter: int = 5
     curve_studies: tuple[int, ...] = (10, 20, 40)
-    gnn_epochs: int = 150  # KG-FGNN from scratch (real-only) and pretraining
+    gnn_epochs: int = 150  # KG-FGNN from scratch and pretraining
     fine_tune_epochs: int = 100
-    max_pretrain: int = 3000  # simulated crop years for pretraining (a seeded sample)
+    n_members: int = 5  # seed ensemble of every KG-FGNN
+    n_pretrain: int = 3  # pretraining seeds (members fine-tuned in turn)
+    max_pretrain: int = 3000  # simulated windows per pretraining seed
+    tabm_epochs: int = 200
+    climate_seeds: int = 1  # seeds of the leave-climate-out design (0 = not run)
 
 
-# Approaches followed along the learning curve (the others only at "all" training studies).
-CURVE_APPROACHES = ("real_only:hist_gradient_boosting", "hybrid:hist_gradient_boosting",
-                    "simulation_only:calibrated", "real_only:kg_fgnn", "pretrained:kg_fgnn")
-# Approaches that `predict` can deploy (MAPIE CV+ refits them); the KG-FGNN variants are
-# compared but not deployed (their pretrained weights cannot be refitted by MAPIE's clone).
-DEPLOYABLE = tuple(f"{kind}:{m}" for kind in ("real_only", "hybrid") for m in MODELS)
+def families(protocol: DoseProtocol, pretrained: dict | None = None) -> dict[str, Family]:
+    """The registry: every family and its search space, declared once."""
+    def ridge(p, seed):
+        return make_pipeline(informative(), SimpleImputer(strategy="median"),
+                             StandardScaler(), Ridge(**p))
+
+    def informative():  # drop columns without variance in the training rows (all empty)
+        return VarianceThreshold(0.0).set_output(transform="pandas")
+
+    def hgb(p, seed, monotone=False):
+        cst = {"N_rate": 1} if monotone else None
+        return make_pipeline(informative(), HistGradientBoostingRegressor(
+            max_iter=200, random_state=seed, monotonic_cst=cst, **p))
+
+    trees = {"learning_rate": loguniform(0.02, 0.2), "max_leaf_nodes": randint(8, 48),
+             "min_samples_leaf": randint(5, 40), "l2_regularization": loguniform(1e-3, 10)}
+    neural = {"lr": loguniform(1e-3, 1e-2), "dropout": uniform(0.0, 0.3),
+              "weight_decay": loguniform(1e-5, 1e-2)}
+    gnn = dict(epochs=protocol.gnn_epochs, n_members=protocol.n_members,
+               fine_tune_epochs=protocol.fine_tune_epochs)
+    out = [
+        Family("ridge", ridge, {"alpha": loguniform(1e-2, 1e3)}),
+        Family("loglinear", lambda p, seed: LogLinearDoseResponse()),
+        Family("mixed_model", lambda p, seed: MixedInterceptRegressor(MIXED_FIXED),
+               uses_groups=True),
+        Family("hist_gradient_boosting", hgb, trees),
+        Family("monotone_hist_gradient_boosting", lambda p, s: hgb(p, s, True), trees),
+        Family("random_forest", lambda p, seed: make_pipeline(informative(),
+                                                              RandomForestRegressor(
+            n_estimators=300, n_jobs=1, random_state=seed, **p)),
+            {"max_features": uniform(0.2, 0.6), "min_samples_leaf": randint(1, 10)}),
+        Family("tabm", lambda p, seed: TabMRegressor(n_epochs=protocol.tabm_epochs,
+                                                     random_state=seed, **p),
+               neural | {"d_block": [64, 128, 256]}, uses_groups=True),
+        Family("kg_fgnn", lambda p, seed: FieldKGFGNN(random_state=seed, **gnn, **p),
+               neural | {"hidden": [16, 32, 64], "n_layers": [1, 2]}, uses_groups=True),
+        Family("calibrated_twin", lambda p, seed: CalibratedTwin()),
+    ]
+    if pretrained is not None:
+        out.append(Family("pretrained_kg_fgnn", lambda p, seed: FieldKGFGNN(
+            random_state=seed, pretrained=pretrained, **gnn, **p),
+            neural | {"probe_epochs": [0, 20]}, uses_groups=True))
+    return {f.name: f for f in out}
 
 
-def approaches(X_real: pd.DataFrame, X_hybrid: pd.DataFrame,
-               X_sim_space: pd.DataFrame | None = None) -> dict:
-    """name -> (feature matrix, model name or 'twin_calibrated' / 'twin_raw' / 'kg_fgnn_*')."""
-    out = {f"real_only:{m}": (X_real, m) for m in MODELS}
-    out |= {f"hybrid:{m}": (X_hybrid, m) for m in MODELS}
-    out["simulation_only:calibrated"] = (X_hybrid[["twin_log_n2o"]], "twin_calibrated")
-    out["simulation_only:raw"] = (X_hybrid[["twin_log_n2o"]], "twin_raw")
-    if X_sim_space is not None:
-        out["real_only:kg_fgnn"] = (X_sim_space, "kg_fgnn_scratch")
-        out["pretrained:kg_fgnn"] = (X_sim_space, "kg_fgnn_pretrained")
+def residual_family(base: Family, column: str = "twin_log_n2o_window") -> Family:
+    """``base`` learning ln measured - ``column``: residual learning on the twin's ln N2O, or
+    (``twin_log_response``) on the twin's N response, an offset that carries the process
+    model's response to N as a prior on each study's slope."""
+    return Family(f"residual_{base.name}", lambda p, seed: TwinResidualRegressor(
+        base.build(p, seed), twin_column=column, uses_groups=base.uses_groups), base.space,
+        uses_groups=True)
+
+
+# approach -> (inputs: "design", "hybrid" = design + twin, "gnn"; family; the twin column
+# the family learns the residual of, or "" for none)
+TWIN = "twin_log_n2o_window"
+APPROACHES: dict[str, tuple[str, str, str]] = {
+    "real_only:loglinear": ("design", "loglinear", ""),
+    "real_only:ridge": ("design", "ridge", ""),
+    "real_only:mixed_model": ("design", "mixed_model", ""),
+    "real_only:hist_gradient_boosting": ("design", "hist_gradient_boosting", ""),
+    "real_only:random_forest": ("design", "random_forest", ""),
+    "real_only:tabm": ("design", "tabm", ""),
+    "real_only:kg_fgnn": ("gnn", "kg_fgnn", ""),
+    "simulation_only:raw": ("hybrid", "raw_twin", ""),
+    "simulation_only:calibrated": ("hybrid", "calibrated_twin", ""),
+    "hybrid:ridge": ("hybrid", "ridge", ""),
+    "hybrid:hist_gradient_boosting": ("hybrid", "hist_gradient_boosting", ""),
+    "hybrid:random_forest": ("hybrid", "random_forest", ""),
+    "residual:ridge": ("hybrid", "ridge", TWIN),
+    "residual:mixed_model": ("hybrid", "mixed_model", TWIN),
+    "residual:hist_gradient_boosting": ("hybrid", "hist_gradient_boosting", TWIN),
+    "prior:mixed_model": ("hybrid", "mixed_model", "twin_log_response"),
+    "monotone:hist_gradient_boosting": ("design", "monotone_hist_gradient_boosting", ""),
+    "pretrained:kg_fgnn": ("gnn", "pretrained_kg_fgnn", ""),
+}
+KNOWLEDGE_KINDS = ("simulation_only", "hybrid", "residual", "prior", "monotone", "pretrained")
+# approaches followed along the learning curve (all approaches at "all" training studies)
+CURVE_APPROACHES = ("real_only:loglinear", "real_only:mixed_model",
+                    "real_only:hist_gradient_boosting", "real_only:kg_fgnn",
+                    "simulation_only:calibrated", "hybrid:hist_gradient_boosting",
+                    "residual:mixed_model", "pretrained:kg_fgnn")
+
+
+class RawTwin:
+    """The twin's ln window N2O as the prediction (nothing fitted)."""
+
+    def fit(self, X, y, groups=None):
+        return self
+
+    def predict(self, X):
+        return X["twin_log_n2o_window"].to_numpy(float)
+
+
+def fit_approach(name: str, inputs: dict[str, pd.DataFrame], y: np.ndarray,
+                 groups: np.ndarray, rows: np.ndarray, seed: int, n_iter: int,
+                 registry: dict[str, Family]):
+    """Search and fit one approach on ``rows``; returns the fitted model and its params."""
+    kind, family_name, residual = APPROACHES[name]
+    X = inputs[kind].iloc[rows]
+    if family_name == "raw_twin":
+        return RawTwin(), {}
+    family = registry[family_name]
+    if residual:
+        family = residual_family(family, residual)
+    model, params, _ = random_search(family, X, y[rows], groups[rows], seed, n_iter)
+    return model, params
+
+
+def protocol_inputs(frame: pd.DataFrame, twin: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """The three input tables, row-aligned with ``frame``."""
+    out = {"design": design_matrix(frame), "gnn": gnn_design(frame)}
+    if twin is not None:
+        out["hybrid"] = design_matrix(frame, twin)
     return out
 
 
-def _fit_predict(kind: str, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray,
-                 train: np.ndarray, test: np.ndarray, seed: int, n_iter: int,
-                 gnn: dict | None = None, protocol: DoseProtocol | None = None) -> np.ndarray:
-    if kind == "twin_raw":
-        return X.iloc[test, 0].to_numpy()
-    if kind == "twin_calibrated":  # log N2O = a + b log twin N2O, fitted on training rows
-        return LinearRegression().fit(X.iloc[train], y[train]).predict(X.iloc[test])
-    if kind == "kg_fgnn_scratch":
-        model = tune_scratch(X.iloc[train], y[train], groups[train], gnn["spec"],
-                             gnn["latent"], protocol.gnn_epochs, seed, n_iter)
-        return model.predict(X.iloc[test])
-    if kind == "kg_fgnn_pretrained":
-        model = DoseKGFGNN(pretrained=gnn["pretrained"], latent=tuple(gnn["latent"]),
-                           fine_tune_epochs=protocol.fine_tune_epochs, random_state=seed)
-        return model.fit(X.iloc[train], y[train]).predict(X.iloc[test])
-    model, _ = tune(kind, X.iloc[train], y[train], groups[train], seed, n_iter)
-    return model.predict(X.iloc[test])
+def available(approach: str, inputs: dict, registry: dict) -> bool:
+    kind, family, _ = APPROACHES[approach]
+    return kind in inputs and (family == "raw_twin" or family in registry)
 
 
-def knowledge_setup(seasonal: pd.DataFrame, protocol: DoseProtocol, seed: int,
-                    n_iter: int) -> dict:
-    """The simulation's side of the KG-FGNN approaches, built once per run like a foundation
-    model: graph, latent nodes and the model pretrained on the simulated crop years (a seeded
-    sample of at most ``protocol.max_pretrain``; settings chosen by a random search of
-    ``n_iter`` candidates on a 25 % hold-out of simulated sites). No measured value is used."""
-    usable = seasonal[seasonal["n2o_kg_n_ha_yr"].notna()]
-    if len(usable) > protocol.max_pretrain:
-        usable = usable.sample(protocol.max_pretrain, random_state=seed)
-    usable = usable.reset_index(drop=True)
-    X_sim, y_sim = simulated_examples(usable)
-    spec, latent = dose_graph(X_sim, y_sim)
-    sites = usable["site_id"].astype(str).to_numpy()
-    best = tune_scratch(X_sim, y_sim, sites, spec, latent, protocol.gnn_epochs, seed, n_iter)
-    params = {k: getattr(best, k) for k in ("hidden", "n_layers", "lr", "dropout")}
-    pretrained = pretrain(X_sim, y_sim, spec, latent, protocol.gnn_epochs, seed, **params)
-    return {"spec": spec, "latent": latent, "pretrained": pretrained, "params": params,
-            "n_simulated": len(y_sim)}
+def knowledge_setup(seasonal: pd.DataFrame, columns: list[str], protocol: DoseProtocol,
+                    seed: int) -> dict:
+    """KG-FGNN pretrained on simulated windows (``n_pretrain`` seeds), once per run."""
+    return pretrain(seasonal, columns, protocol.max_pretrain, protocol.n_pretrain,
+                    protocol.gnn_epochs, seed)
 
 
-def _fold(frame_parts: dict, protocol: DoseProtocol, gnn: dict | None, run_seed: int, k: int,
+def _unit(parts: dict, protocol: DoseProtocol, design: str, run_seed: int, k: int,
           train: np.ndarray, test: np.ndarray) -> tuple[list[dict], list[pd.DataFrame]]:
-    """Every approach at every learning-curve point of one (seed, fold)."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(1)  # parallelism is across folds: every fit runs on one thread
-    with threadpool_limits(limits=1):  # OpenMP/BLAS too (oversubscribed OpenMP spins badly)
-        return _fold_fits(frame_parts, protocol, gnn, run_seed, k, train, test)
-
-
-def _fold_fits(frame_parts: dict, protocol: DoseProtocol, gnn: dict | None, run_seed: int,
-               k: int, train: np.ndarray, test: np.ndarray
-               ) -> tuple[list[dict], list[pd.DataFrame]]:
-    y, groups = frame_parts["y"], frame_parts["groups"]
-    studies = np.unique(groups[train])
-    sizes = [n for n in protocol.curve_studies if n < len(studies)] + [len(studies)]
-    rng = np.random.default_rng([run_seed, k])
-    rows, preds = [], []
-    for n_studies in sizes:
-        chosen = studies if n_studies == len(studies) else \
-            rng.choice(studies, n_studies, replace=False)
-        sub = train[np.isin(groups[train], chosen)]
-        for name, (X, kind) in frame_parts["approaches"].items():
-            if n_studies < len(studies) and name not in CURVE_APPROACHES:
-                continue
-            pred = _fit_predict(kind, X, y, groups, sub, test, run_seed,
-                                protocol.search_iter, gnn, protocol)
-            rows.append({"seed": run_seed, "fold": k, "model": name,
-                         "train_studies": n_studies,
-                         "curve_point": "all" if n_studies == len(studies) else str(n_studies),
-                         "n_train": len(sub), "n_test": len(test), **metrics(y[test], pred)})
-            if n_studies == len(studies):
-                preds.append(pd.DataFrame({"seed": run_seed, "fold": k, "model": name,
-                                           "row": test, "y": y[test], "pred": pred}))
-    return rows, preds
+    """Every approach (and learning-curve point) of one (design, seed, fold)."""
+    with single_threaded():
+        registry = families(protocol, parts["pretrained"])
+        y, groups = parts["y"], parts["groups"]
+        studies = np.unique(groups[train])
+        sizes = [len(studies)]
+        if design == "grouped":
+            sizes = [n for n in protocol.curve_studies if n < len(studies)] + sizes
+        rng = np.random.default_rng([run_seed, k, len(design)])
+        rows, preds = [], []
+        for n_studies in sizes:
+            full = n_studies == len(studies)
+            chosen = studies if full else rng.choice(studies, n_studies, replace=False)
+            sub = train[np.isin(groups[train], chosen)]
+            for name in parts["approaches"]:
+                if not full and name not in CURVE_APPROACHES:
+                    continue
+                model, _ = fit_approach(name, parts["inputs"], y, groups, sub, run_seed,
+                                        protocol.search_iter, registry)
+                kind = APPROACHES[name][0]
+                pred = np.asarray(model.predict(parts["inputs"][kind].iloc[test])).ravel()
+                rows.append({"design": design, "seed": run_seed, "fold": k, "model": name,
+                             "train_studies": n_studies,
+                             "curve_point": "all" if full else str(n_studies),
+                             "n_train": len(sub), "n_test": len(test),
+                             **metrics(y[test], pred)})
+                if full:
+                    preds.append(pd.DataFrame({"design": design, "seed": run_seed, "fold": k,
+                                               "model": name, "row": test, "y": y[test],
+                                               "pred": pred}))
+        return rows, preds
 
 
-def run_protocol(frame: pd.DataFrame, twin: pd.DataFrame, protocol: DoseProtocol,
-                 seed: int, seasonal: pd.DataFrame | None = None, workers: int = 1
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Metrics per (seed, fold, approach, training studies) on log N2O, and predictions.
-
-    With the simulated crop years (``seasonal``), KG-FGNN runs real-only and pretrained on
-    the simulation then fine-tuned (:func:`knowledge_setup`, once per run). The (seed, fold)
-    units run on ``workers`` processes (0 = one per core); every fit is seeded and the tables
-    are sorted, so the result does not depend on the number of workers."""
-    y = frame[LOG_TARGET].to_numpy(dtype=float)
+def splits(frame: pd.DataFrame, protocol: DoseProtocol, seed: int):
+    """(design, seed, fold, train, test) of every unit: grouped k-fold by study per seed;
+    leave-climate-out (one fold per climate group) for the first ``climate_seeds`` seeds (its
+    folds are fixed; seeds change only the models' draws)."""
     groups = frame[GROUP].astype(str).to_numpy()
-    X_real, X_hybrid = design_matrix(frame), design_matrix(frame, twin)
-    X_sim_space = simulation_space(frame) if seasonal is not None else None
-    gnn = (knowledge_setup(seasonal, protocol, seed, protocol.search_iter)
-           if seasonal is not None else None)
-    parts = {"y": y, "groups": groups,
-             "approaches": approaches(X_real, X_hybrid, X_sim_space)}
-    jobs = []
+    climate = frame["Climate"].map(CLIMATE_GROUPS).to_numpy()
     for s in range(protocol.n_seeds):
         run_seed = seed + s
         splitter = GroupKFold(protocol.n_folds, shuffle=True, random_state=run_seed)
-        jobs += [delayed(_fold)(parts, protocol, gnn, run_seed, k, train, test)
-                 for k, (train, test) in enumerate(splitter.split(X_real, y, groups))]
+        for k, (train, test) in enumerate(splitter.split(frame, groups=groups)):
+            yield "grouped", run_seed, k, train, test
+        if s < protocol.climate_seeds:
+            for k, name in enumerate(sorted(set(climate))):
+                yield ("leave_climate_out", run_seed, k, np.flatnonzero(climate != name),
+                       np.flatnonzero(climate == name))
+
+
+def run_protocol(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: DoseProtocol,
+                 seed: int, seasonal: pd.DataFrame | None = None, workers: int = 1,
+                 approaches: tuple[str, ...] | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, dict | None]:
+    """Metrics per (design, seed, fold, approach, training studies) on ln N2O, out-of-fold
+    predictions, and the pretrained knowledge (None without ``seasonal``).
+
+    The units run on ``workers`` processes (0 = one per core); every fit is seeded and the
+    tables are sorted, so the result does not depend on the number of workers."""
+    y = frame[LOG_TARGET].to_numpy(dtype=float)
+    groups = frame[GROUP].astype(str).to_numpy()
+    inputs = protocol_inputs(frame, twin)
+    pretrained = (knowledge_setup(seasonal, list(inputs["gnn"].columns), protocol, seed)
+                  if seasonal is not None else None)
+    registry = families(protocol, pretrained)
+    names = [a for a in (approaches or APPROACHES) if available(a, inputs, registry)]
+    parts = {"y": y, "groups": groups, "inputs": inputs, "approaches": names,
+             "pretrained": pretrained}
+    jobs = [delayed(_unit)(parts, protocol, *unit) for unit in splits(frame, protocol, seed)]
     done = Parallel(n_jobs=workers or -1, backend="loky")(jobs)
-    order = ["seed", "fold", "model", "train_studies"]
-    rows = pd.DataFrame([r for fold_rows, _ in done for r in fold_rows])
-    preds = pd.concat([p for _, fold_preds in done for p in fold_preds], ignore_index=True)
+    order = ["design", "seed", "fold", "model", "train_studies"]
+    rows = pd.DataFrame([r for unit_rows, _ in done for r in unit_rows])
+    preds = pd.concat([p for _, unit_preds in done for p in unit_preds], ignore_index=True)
     return (rows.sort_values(order, ignore_index=True),
-            preds.sort_values(["seed", "fold", "model", "row"], ignore_index=True))
+            preds.sort_values(["design", "seed", "fold", "model", "row"], ignore_index=True),
+            pretrained)
+
+
+def choose(results: pd.DataFrame) -> str:
+    """The approach with the lowest mean RMSE on grouped CV over every approach (all training
+    studies): the one ``predict`` deploys."""
+    grouped = results[(results.design == "grouped") & (results.curve_point == "all")]
+    return str(grouped.groupby("model").rmse.mean().idxmin())
+
+
+__all__ = ["APPROACHES", "CURVE_APPROACHES", "DoseProtocol", "KNOWLEDGE_KINDS", "TWIN_DESIGN",
+           "choose", "families", "fit_approach", "protocol_inputs", "run_protocol"]

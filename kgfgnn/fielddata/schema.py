@@ -37,6 +37,8 @@ class Column:
     description: str
     codes: tuple[str, ...] = ()
     minimum: float | None = 0.0
+    maximum: float | None = None
+    minimum_exclusive: bool = False  # the minimum itself is not allowed
     missing: str = REQUIRED
     missing_note: str = ""
     simulation: str = ""  # simulation variable(s) it maps onto ("" = none)
@@ -45,8 +47,13 @@ class Column:
         """What the column accepts, in words."""
         if self.kind == "code":
             text = f"one of {list(self.codes)}"
+        elif self.minimum is not None and self.maximum is not None:
+            low = "(" if self.minimum_exclusive else "["
+            text = f"a number in {low}{self.minimum:g}, {self.maximum:g}]"
         else:
-            text = "a number" + (f" >= {self.minimum:g}" if self.minimum is not None else "")
+            op = ">" if self.minimum_exclusive else ">="
+            text = "a number" + (f" {op} {self.minimum:g}" if self.minimum is not None else "")
+            text += f" <= {self.maximum:g}" if self.maximum is not None else ""
         return text + (" or an empty cell" if self.missing != REQUIRED else "")
 
 
@@ -121,11 +128,12 @@ class FieldSchema:
         for i in np.flatnonzero(bad.to_numpy()):
             raise FieldInputError(f"line {i + 2}, column {col.name!r}: {values.iloc[i]!r} is "
                                   f"not a finite number; allowed: {col.allowed()}")
-        if col.minimum is not None:
-            for i in np.flatnonzero((numbers < col.minimum).to_numpy()):
-                raise FieldInputError(f"line {i + 2}, column {col.name!r}: "
-                                      f"{numbers.iloc[i]:g} is below {col.minimum:g}; "
-                                      f"allowed: {col.allowed()}")
+        low = col.minimum if col.minimum is not None else -np.inf
+        high = col.maximum if col.maximum is not None else np.inf
+        below = (numbers <= low) if col.minimum_exclusive else (numbers < low)
+        for i in np.flatnonzero((below | (numbers > high)).to_numpy()):
+            raise FieldInputError(f"line {i + 2}, column {col.name!r}: {numbers.iloc[i]:g} "
+                                  f"is out of range; allowed: {col.allowed()}")
         return numbers.astype(float)
 
     def table(self) -> pd.DataFrame:

@@ -25,9 +25,10 @@ def _drop_dangling_links(dssat_home: Path) -> None:
                 entry.unlink()
 
 
-_drop_dangling_links(Path(tempfile.gettempdir()) / "DSSAT048")
 for _attempt in range(20):
     try:
+        # catch_warnings restores the caller's filters: DSSATTools sets
+        # simplefilter('always', DeprecationWarning) on import
         with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             from DSSATTools import (  # noqa: F401
                 DSSAT,
@@ -40,12 +41,13 @@ for _attempt in range(20):
             from DSSATTools import run as _run
             from DSSATTools.filex import create_filex  # noqa: F401
         break
-    except (FileExistsError, FileNotFoundError):  # import-time symlink race between processes
+    except (FileExistsError, FileNotFoundError):
+        # a link left by a deleted install, or an import-time symlink race between processes:
+        # only then are dangling links in DSSATTools' own folder removed
+        _drop_dangling_links(Path(tempfile.gettempdir()) / "DSSAT048")
         time.sleep(0.05 * (_attempt + 1))
 else:  # pragma: no cover
     raise ImportError("DSSATTools could not set up its data folder")
-# DSSATTools sets warnings.simplefilter('always', DeprecationWarning) on import; undo that.
-warnings.filterwarnings("default", category=DeprecationWarning)
 
 # The model binary and the folders DSSATTools sets up for it (its own run_treatment uses them).
 BIN_PATH = _run.BIN_PATH

@@ -160,3 +160,11 @@ def to_dssat(spec: SoilSpec, name: str):
                        sldr=spec.drainage if spec.drainage is not None
                        else drainage_rate(top.clay, top.sand), slro=73.0, slnf=1.0, slpf=1.0,
                        lat=spec.lat, long=spec.lon, country=spec.iso2)
+
+
+# FAO/SOTER texture classes of field records -> representative (sand %, clay %)
+TEXTURE_CLASSES = {  # FAO/SOTER texture class -> representative (sand %, clay %)
+    "c": (75.0, 8.0),   # coarse: clay < 18 %, sand > 65 %
+    "m": (40.0, 22.0),  # medium: clay 18-35 % (or < 18 % with sand < 65 %)
+    "f": (20.0, 50.0),  # fine: clay > 35 %
+}

@@ -61,3 +61,10 @@ def window_total(seasons: pd.DataFrame, days, nitrification_multiplier: float = 
         nitrif = seasons[[nitrification_column(d) for d in WINDOW_DAYS]].to_numpy(dtype=float)
         total = total + (nitrification_multiplier - 1.0) * _interpolated(nitrif, days)
     return np.maximum(total, 0.0)
+
+
+def window_nitrification(seasons: pd.DataFrame, days) -> np.ndarray:
+    """N2O-N (kg N/ha) produced by nitrification over ``days`` from the window start."""
+    days = np.broadcast_to(np.asarray(days, dtype=float), (len(seasons),)).copy()
+    nitrif = seasons[[nitrification_column(d) for d in WINDOW_DAYS]].to_numpy(dtype=float)
+    return _interpolated(nitrif, days)

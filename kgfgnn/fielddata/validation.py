@@ -1,0 +1,53 @@
+"""The simulation's N2O emission factors against the field studies' on like terms: annual
+simulated EFs against the studies that measured at least a year, and the twins' window EFs
+against the studies' own windows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kgfgnn.fielddata.dose_response import WINDOW
+from kgfgnn.simulate.dataset import emission_factors
+from kgfgnn.simulate.validation import IPCC_2019_EF1_PCT
+from kgfgnn.simulate.windows import nitrification_column
+
+WINDOW_CLASSES = ((0, 120, "<= 120 d"), (121, 364, "121-364 d"), (365, 10_000, ">= 365 d"))
+
+
+def window_class(days: pd.Series) -> pd.Series:
+    """The window class of each measurement length."""
+    out = pd.Series(index=days.index, dtype=object)
+    for low, high, name in WINDOW_CLASSES:
+        out[(days >= low) & (days <= high)] = name
+    return out
+
+
+def simulated_annual_ef(seasonal: pd.DataFrame, nitrification_multiplier: float = 1.0
+                        ) -> pd.DataFrame:
+    """Annual EF (%) of every fertilised simulated season, with DSSAT's nitrification N2O
+    share multiplied after the run (1 = as simulated)."""
+    annual = seasonal.assign(n2o_kg_n_ha_yr=seasonal.n2o_kg_n_ha_yr + (
+        nitrification_multiplier - 1.0) * seasonal[nitrification_column(365)])
+    return emission_factors(annual)
+
+
+def annual_ef_against_field(seasonal: pd.DataFrame, field_ef: pd.DataFrame,
+                            multipliers: tuple[float, ...] = (1.0,)) -> pd.DataFrame:
+    """Median EF (%) of simulated upland seasons per IPCC class (for each nitrification
+    multiplier) beside IPCC 2019 EF1 and the field EFs per measurement window class."""
+    rows = []
+    for m in multipliers:
+        ef = simulated_annual_ef(seasonal, m)
+        for cls, part in [*ef.groupby("ipcc_class"), ("all upland", ef[~ef.flooded])]:
+            rows.append({"source": f"simulation, nitrification share x{m:g}", "class": cls,
+                         "n": len(part), "median_ef_pct": part.ef_pct.median(),
+                         "ipcc_2019_pct": IPCC_2019_EF1_PCT.get(
+                             cls, IPCC_2019_EF1_PCT["aggregate EF1"])})
+    classes = window_class(field_ef[WINDOW])
+    for _, _, name in WINDOW_CLASSES:
+        part = field_ef[classes == name]
+        rows.append({"source": "field studies (measured)", "class": f"window {name}",
+                     "n": len(part), "median_ef_pct": part.ef_pct.median(),
+                     "ipcc_2019_pct": np.nan})
+    return pd.DataFrame(rows)

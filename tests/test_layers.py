@@ -1,0 +1,79 @@
+"""The package's layers only point down: no import cycle between its modules, counting the
+imports inside functions too."""
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+
+PACKAGE = Path(__file__).resolve().parents[1] / "kgfgnn"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> nx.DiGraph:
+    """module -> every kgfgnn module it imports (at module level or in a function)."""
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(modules)
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            for target in targets:
+                if target in modules and target != name and not name.startswith(target + "."):
+                    graph.add_edge(name, target)
+    return graph
+
+
+def test_the_import_graph_has_edges():
+    graph = import_graph()
+    assert graph.has_edge("kgfgnn.fielddata.protocol", "kgfgnn.search")
+    assert graph.has_edge("kgfgnn.fielddata.model_bundle", "kgfgnn.simulate.twins")
+
+
+def test_no_import_cycle():
+    graph = import_graph()
+    graph.remove_nodes_from(["kgfgnn", "kgfgnn.cli", "kgfgnn.__main__"])  # entry points
+    cycles = sorted(nx.simple_cycles(graph), key=len)
+    assert not cycles, f"import cycle(s), shortest first: {cycles[:3]}"
+
+
+def test_simulation_never_imports_the_field_data_or_the_models():
+    graph = import_graph()
+    below = [m for m in graph if m.startswith("kgfgnn.simulate")]
+    above = ("kgfgnn.fielddata", "kgfgnn.train", "kgfgnn.models", "kgfgnn.benchmark")
+    for module in below:
+        bad = [t for t in nx.descendants(graph, module) if t.startswith(above)]
+        assert not bad, f"{module} imports {bad}"
+
+
+def test_imports_leave_the_callers_state_alone():
+    """No import-time side effects of the package's own modules: warning filters,
+    matplotlib's colour cycle and torch's thread count are as before importing them (the
+    third-party libraries they use, which set filters of their own, are imported first)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
+        "import torch, seaborn, statsmodels.api, torch_geometric, sklearn.ensemble, lightgbm\n"
+        "import xgboost, scipy.stats, networkx, joblib, mapie.regression, crepes\n"
+        "filters, cycle, threads = list(warnings.filters), plt.rcParams['axes.prop_cycle'], "
+        "torch.get_num_threads()\n"
+        "import kgfgnn.simulate.dssat_api, kgfgnn.plots, kgfgnn.fielddata.protocol\n"
+        "from kgfgnn.threads import single_threaded\n"
+        "with single_threaded():\n"
+        "    assert torch.get_num_threads() == 1\n"
+        "assert list(warnings.filters) == filters, 'warning filters changed'\n"
+        "assert plt.rcParams['axes.prop_cycle'] == cycle, 'colour cycle changed'\n"
+        "assert torch.get_num_threads() == threads, 'thread count changed'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
