@@ -23,7 +23,7 @@ from sklearn.ensemble import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import ParameterSampler, ShuffleSplit
+from sklearn.model_selection import ShuffleSplit
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 from xgboost import XGBRegressor
 
 from kgfgnn.scales import signed_expm1, signed_log1p
+from kgfgnn.search import Family, grouped_holdout, random_search
 
 
 def _models(seed: int) -> dict[str, tuple[object, dict, bool]]:
@@ -105,22 +106,33 @@ def make_baseline(name: str, seed: int, **params) -> LogTargetRegressor:
     return LogTargetRegressor(Pipeline([*steps, ("model", estimator)]))
 
 
-def tune_baseline(name: str, X: np.ndarray, y: np.ndarray, seed: int, n_iter: int):
-    """Random search of ``n_iter`` candidates on a 25 % hold-out; refit the best on all X."""
-    _, space, _ = _models(seed)[name]
-    candidates = list(ParameterSampler(space, n_iter=n_iter, random_state=seed))
-    train, val = next(ShuffleSplit(n_splits=1, test_size=0.25, random_state=seed).split(X))
+def baseline_family(name: str) -> Family:
+    """The baseline as a family of the one search (:mod:`kgfgnn.search`)."""
+    models = _models(0)
+    if name not in models:
+        raise ValueError(f"baseline={name!r}: allowed values are {list(models)}")
+    return Family(name, lambda p, seed: make_baseline(name, seed, **p), models[name][1])
+
+
+def tune_baseline(name: str, X: np.ndarray, y: np.ndarray, seed: int, n_iter: int,
+                  groups: np.ndarray | None = None):
+    """:func:`kgfgnn.search.random_search` of ``n_iter`` candidates scored on the signed-log
+    scale on a 25 % hold-out of rows, or of whole ``groups`` (sites, countries) where given;
+    the best refitted on all X."""
+    family = baseline_family(name)
+    if groups is None:
+        holdout = next(ShuffleSplit(n_splits=1, test_size=0.25, random_state=seed).split(X))
+    else:
+        holdout = grouped_holdout(np.asarray(groups), seed)
+    train = holdout[0]
+    candidates = family.candidates(n_iter, seed)
     if name == "knn":  # never more neighbours than training rows
         candidates = [c | {"n_neighbors": min(c["n_neighbors"], len(train))}
                       for c in candidates]
     if name == "mlp":  # its internal early-stopping split needs a few dozen rows
         candidates = [c | {"early_stopping": len(train) >= 50} for c in candidates]
-    target = signed_log1p(y[val])
-    best, best_params = np.inf, candidates[0]
-    if len(candidates) > 1:
-        for params in candidates:
-            model = make_baseline(name, seed, **params).fit(X[train], y[train])
-            err = float(np.mean((signed_log1p(model.predict(X[val])) - target) ** 2))
-            if err < best:
-                best, best_params = err, params
-    return make_baseline(name, seed, **best_params).fit(X, y), best_params
+    model, params, _ = random_search(
+        family, X, y, groups, seed, n_iter, holdout=holdout, candidates=candidates,
+        score=lambda truth, pred: float(np.mean((signed_log1p(pred) - signed_log1p(truth))
+                                                ** 2)))
+    return model, params

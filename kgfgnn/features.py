@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from kgfgnn.atomic import atomic_path, write_json
+from kgfgnn.early_stopping import EarlyStopping
 
 
 def restore_scaler(mean, scale) -> StandardScaler:
@@ -111,7 +112,7 @@ class AutoencoderSelector(TransformerMixin, BaseEstimator):
     def _train(self, train: torch.Tensor, val: torch.Tensor) -> pd.DataFrame:
         opt = torch.optim.Adam(self.model_.parameters(), lr=self.lr)
         gen = torch.Generator().manual_seed(self.random_state)
-        best, best_state, wait, rows = np.inf, None, 0, []
+        stopper, rows = EarlyStopping(self.model_, self.patience, min_delta=1e-6), []
         for epoch in range(self.epochs):
             self.model_.train()
             perm = torch.randperm(len(train), generator=gen)
@@ -125,15 +126,9 @@ class AutoencoderSelector(TransformerMixin, BaseEstimator):
                 total += loss.item() * len(batch)
             val_loss = self._loss(val)
             rows.append({"epoch": epoch, "train_mse": total / len(train), "val_mse": val_loss})
-            if val_loss < best - 1e-6:
-                best, wait = val_loss, 0
-                best_state = {k: v.clone() for k, v in self.model_.state_dict().items()}
-            else:
-                wait += 1
-                if wait >= self.patience:
-                    break
-        self.model_.load_state_dict(best_state)
-        self.model_.eval()
+            if stopper.step(val_loss):
+                break
+        stopper.restore()
         return pd.DataFrame(rows)
 
     @torch.no_grad()

@@ -37,7 +37,9 @@ class Family:
             return [{}]
         if n_iter < 1:
             raise ValueError(f"n_iter={n_iter}: must be >= 1")
-        return list(ParameterSampler(self.space, n_iter=n_iter, random_state=seed))
+        with warnings.catch_warnings():  # a grid smaller than n_iter: every point, once
+            warnings.simplefilter("ignore", UserWarning)
+            return list(ParameterSampler(self.space, n_iter=n_iter, random_state=seed))
 
     def fit(self, params: dict, seed: int, X, y, groups=None):
         """Build and fit one estimator (groups passed where the family uses them)."""
@@ -61,20 +63,27 @@ def _rows(X, idx):
     return X.iloc[idx] if isinstance(X, pd.DataFrame) else X[idx]
 
 
-def random_search(family: Family, X, y: np.ndarray, groups: np.ndarray, seed: int,
-                  n_iter: int) -> tuple[object, dict, pd.DataFrame]:
+def random_search(family: Family, X, y: np.ndarray, groups: np.ndarray | None, seed: int,
+                  n_iter: int, holdout: tuple[np.ndarray, np.ndarray] | None = None,
+                  candidates: list[dict] | None = None, score=None
+                  ) -> tuple[object, dict, pd.DataFrame]:
     """The best of ``n_iter`` candidates (mean squared error on a grouped hold-out), refitted
-    on every row; with the parameters chosen and one row per candidate scored."""
+    on every row; with the parameters chosen and one row per candidate scored.
+
+    ``holdout`` (fit rows, scored rows) replaces the grouped hold-out (e.g. random rows where
+    rows are the unit); ``candidates`` replaces the seeded draws; ``score(y, pred)`` replaces
+    the mean squared error (e.g. on a log scale)."""
     y = np.asarray(y, dtype=float)
-    groups = np.asarray(groups)
-    candidates = family.candidates(n_iter, seed)
+    groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+    candidates = candidates if candidates is not None else family.candidates(n_iter, seed)
+    score = score or (lambda truth, pred: float(np.mean((pred - truth) ** 2)))
     scores = []
-    if len(candidates) > 1 and len(np.unique(groups)) >= MIN_GROUPS:
-        fit_idx, val_idx = grouped_holdout(groups, seed)
+    enough = holdout is not None or len(np.unique(groups)) >= MIN_GROUPS
+    if len(candidates) > 1 and enough:
+        fit_idx, val_idx = holdout if holdout is not None else grouped_holdout(groups, seed)
         for i, params in enumerate(candidates):
             model = family.fit(params, seed, _rows(X, fit_idx), y[fit_idx], groups[fit_idx])
-            err = float(np.mean((np.asarray(model.predict(_rows(X, val_idx))).reshape(-1)
-                                 - y[val_idx]) ** 2))
+            err = score(y[val_idx], np.asarray(model.predict(_rows(X, val_idx))).reshape(-1))
             scores.append({"family": family.name, "candidate": i, "holdout_mse": err,
                            **{k: v for k, v in params.items() if np.isscalar(v)}})
         best = candidates[int(np.argmin([s["holdout_mse"] for s in scores]))]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ from tqdm.auto import tqdm
 
 from kgfgnn import __version__
 from kgfgnn.atomic import atomic_path
+from kgfgnn.early_stopping import EarlyStopping
 from kgfgnn.features import restore_scaler
 from kgfgnn.graphs import GraphSpec
 from kgfgnn.models import KGFGNN
@@ -193,7 +193,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5,
                                                            patience=max(2, self.patience // 3))
         gen = torch.Generator().manual_seed(self.random_state)
-        best, best_state, wait, rows = np.inf, None, 0, []
+        stopper, rows = EarlyStopping(self.model_, self.patience, min_delta=1e-5), []
         train_t = torch.from_numpy(train_idx)
         bar = tqdm(range(epochs), desc=f"KG-FGNN {stage}", disable=not self.progress)
         for epoch in bar:
@@ -215,16 +215,9 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
             rows.append({"stage": stage, "epoch": epoch, "train_mse": train_loss,
                          "val_mse": monitored, "lr": opt.param_groups[0]["lr"]})
             bar.set_postfix(val=f"{monitored:.4f}")
-            if monitored < best - 1e-5:
-                best, wait = monitored, 0
-                best_state = copy.deepcopy(self.model_.state_dict())
-            else:
-                wait += 1
-                if wait >= self.patience:
-                    break
-        if best_state is not None:
-            self.model_.load_state_dict(best_state)
-        self.model_.eval()
+            if stopper.step(monitored):
+                break
+        stopper.restore()
         return pd.DataFrame(rows)
 
     @torch.no_grad()

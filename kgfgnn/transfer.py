@@ -98,10 +98,10 @@ def run_transfer(real: pd.DataFrame, sim: pd.DataFrame, config: TransferConfig, 
         knowledge = simulation_knowledge_model(sim, run_seed)
         hybrid_X = np.column_stack([X_real[list(OBSERVED)].to_numpy(),
                                     simulated_flux(knowledge, real)])
-        rng = np.random.default_rng(run_seed)
         sizes = [*sorted(config.curve_sites), None]
         for k, (train_all, test) in enumerate(folds("grouped", config.n_folds, run_seed,
                                                     groups=groups)):
+            rng = np.random.default_rng([run_seed, k])  # per fold: independent of fold order
             n_available = len(np.unique(groups[train_all]))
             for size in sizes:
                 if size is not None and size >= n_available:
@@ -115,17 +115,20 @@ def run_transfer(real: pd.DataFrame, sim: pd.DataFrame, config: TransferConfig, 
                 preds = {"simulation_only": pretrained.predict(X_real.iloc[test])}
                 for name in config.baselines:
                     model, _ = tune_baseline(name, X_real.iloc[train][list(OBSERVED)].to_numpy(),
-                                             y_real[train], run_seed, config.search_iter)
+                                             y_real[train], run_seed, config.search_iter,
+                                             groups=groups[train])
                     preds[f"real_only:{name}"] = model.predict(
                         X_real.iloc[test][list(OBSERVED)].to_numpy())
                     model, _ = tune_baseline(name, hybrid_X[train], y_real[train], run_seed,
-                                             config.search_iter)
+                                             config.search_iter, groups=groups[train])
                     preds[f"hybrid:{name}"] = model.predict(hybrid_X[test])
+                # early stopping on held-out training sites, as the baselines' search
                 scratch = KGFGNNRegressor(epochs=config.epochs, **gnn_kw).fit(
-                    X_real.iloc[train], y_real[train])
+                    X_real.iloc[train], y_real[train], groups=groups[train])
                 preds["gnn_real_only"] = scratch.predict(X_real.iloc[test])
                 tuned = copy.deepcopy(pretrained).fine_tune(
-                    X_real.iloc[train], y_real[train], epochs=config.fine_tune_epochs)
+                    X_real.iloc[train], y_real[train], epochs=config.fine_tune_epochs,
+                    groups=groups[train])
                 preds["gnn_pretrained_finetuned"] = tuned.predict(X_real.iloc[test])
                 for name, pred in preds.items():
                     rows.append({**common, "approach": name, **metrics(yte, pred)})

@@ -77,6 +77,11 @@ def test_spec_roundtrip_and_pyg_dataset(tmp_path):
     assert again.edges == spec.edges and again.nodes == spec.nodes
     ds = GHGGraphDataset(tmp_path / "pyg", values=X[nodes].to_numpy(), y=Y.to_numpy(), spec=spec)
     assert len(ds) == len(X)
+    for i in (0, 5):  # each sample's node features are its row of X, in node order
+        np.testing.assert_allclose(ds[i].x.squeeze(1).numpy(), X[nodes].iloc[i].to_numpy(),
+                                   rtol=1e-6)
+        np.testing.assert_allclose(ds[i].y.numpy()[0], Y.iloc[i].to_numpy(), rtol=1e-6)
+    assert torch.equal(ds[5].node_id, torch.arange(len(nodes)))
     cached = GHGGraphDataset(tmp_path / "pyg")  # built once, then read from the cache
     assert torch.equal(cached[5].x, ds[5].x)
     batch = next(iter(DataLoader(ds, batch_size=4)))

@@ -158,7 +158,10 @@ class TabMRegressor(RegressorMixin, BaseEstimator):
             n_blocks=self.n_blocks, lr=self.lr, weight_decay=self.weight_decay,
             dropout=self.dropout, n_epochs=self.n_epochs, patience=self.patience,
             n_threads=1, verbosity=0, device="cpu")
-        self.model_.fit(values[fit_idx], y[fit_idx], X_val=values[val_idx], y_val=y[val_idx])
+        with warnings.catch_warnings():  # pytabkit's internal tensor conversion warns
+            warnings.simplefilter("ignore", UserWarning)
+            self.model_.fit(values[fit_idx], y[fit_idx], X_val=values[val_idx],
+                            y_val=y[val_idx])
         return self
 
     def predict(self, X):

@@ -54,12 +54,19 @@ LOG_TARGET = "log_N2O"
 CLIMATE_GROUPS = {"Clim1": "cool", "Clim8": "cool", "Clim2": "warm_temperate",
                   "Clim3": "warm_temperate", "Clim4": "warm_temperate", "Clim5": "tropical",
                   "Clim6": "tropical", "Clim7": "tropical"}
-# Fixed effects of the mixed model: the moderators of N2O meta-analyses (Stehfest & Bouwman
-# 2006): window, N rate, climate, crop, soil texture, drainage, organic C, method.
-MIXED_FIXED = (LN_WINDOW, "N_rate", "Carbon_content", "Carbon_content_missing",
-               *(f"{c}={v}" for c in ("Climate", "crop_type", "Texture_class", "Drainage",
-                                      "Method_N2O")
-                 for v in CATEGORICAL[c]))
+def _codes(*columns: str) -> tuple[str, ...]:
+    return tuple(f"{c}={v}" for c in columns for v in CATEGORICAL[c])
+
+
+# Fixed effects of the mixed model, chosen by the search like any other setting: nested sets
+# of the moderators of N2O meta-analyses (Stehfest & Bouwman 2006): the window and N rate;
+# with climate and crop; with soil (organic C, texture, drainage) and the measurement method.
+MIXED_FIXED = {
+    "window_n": (LN_WINDOW, "N_rate"),
+    "climate_crop": (LN_WINDOW, "N_rate", *_codes("Climate", "crop_type")),
+    "moderators": (LN_WINDOW, "N_rate", "Carbon_content", "Carbon_content_missing",
+                   *_codes("Climate", "crop_type", "Texture_class", "Drainage", "Method_N2O")),
+}
 
 
 @dataclass
@@ -100,8 +107,8 @@ def families(protocol: DoseProtocol, pretrained: dict | None = None) -> dict[str
     out = [
         Family("ridge", ridge, {"alpha": loguniform(1e-2, 1e3)}),
         Family("loglinear", lambda p, seed: LogLinearDoseResponse()),
-        Family("mixed_model", lambda p, seed: MixedInterceptRegressor(MIXED_FIXED),
-               uses_groups=True),
+        Family("mixed_model", lambda p, seed: MixedInterceptRegressor(MIXED_FIXED[p["fixed"]]),
+               {"fixed": list(MIXED_FIXED)}, uses_groups=True),
         Family("hist_gradient_boosting", hgb, trees),
         Family("monotone_hist_gradient_boosting", lambda p, s: hgb(p, s, True), trees),
         Family("random_forest", lambda p, seed: make_pipeline(informative(),
