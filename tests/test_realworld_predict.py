@@ -73,7 +73,7 @@ def test_predict_round_trip(model_path, tmp_path):
     ({"fertilizer": ["U", "XX"], "carbon": [1, 1], "n.input": [1, 1]},
      r"line 3, column 'fertilizer': unknown code 'XX'"),
     ({"fertilizer": ["U", "U"], "carbon": [1, -2], "n.input": [1, 1]},
-     r"line 3, column 'carbon': -2 is below 0"),
+     r"line 3, column 'carbon': -2 is out of range; allowed: a number >= 0"),
     ({"fertilizer": ["U"], "carbon": ["lots"], "n.input": [1]},
      r"line 2, column 'carbon': 'lots' is not a finite number"),
     ({"fertilizer": ["U"], "carbon": [1.0]}, r"missing column\(s\) \['n.input'\]"),
