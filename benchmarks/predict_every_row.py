@@ -19,7 +19,7 @@ from kgfgnn.predict import PredictionInputError, predict_csv
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="artefacts/quick/models/n2o_dose_response_model.pt")
+    parser.add_argument("--model", default="artefacts/quick/models/n2o_dose_response_model.joblib")
     parser.add_argument("--limit", type=int, default=0, help="first N rows only (0 = all)")
     args = parser.parse_args()
     rows = load_dose_response().drop(columns=["N2O", "log_N2O"])

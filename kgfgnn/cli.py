@@ -31,8 +31,8 @@ def _parser() -> argparse.ArgumentParser:
 
     pred = sub.add_parser("predict", help="predict N2O emissions for rows of a CSV file")
     pred.add_argument("--model", type=Path, required=True,
-                      help="model file: n2o_dose_response_model.pt (07_dose_response) or "
-                           "n2o_field_model.pt (05_realworld, Carey columns)")
+                      help="model file: n2o_dose_response_model.joblib (07_dose_response) or "
+                           "n2o_field_model.joblib (05_realworld, Carey columns)")
     pred.add_argument("--input", type=Path, required=True,
                       help="CSV with the model's columns (dose-response: as distributed, "
                            "without N2O/log_N2O; Carey: fertilizer, carbon, n.input)")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import pickle
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from kgfgnn.atomic import atomic_path
-from kgfgnn.fielddata.datasets import CAREY, DOSE_RESPONSE
+from kgfgnn.bundles import KINDS, BundleError, load_bundle
+from kgfgnn.fielddata.datasets import CAREY, DATASETS, DOSE_RESPONSE
 from kgfgnn.fielddata.intervals import CONFIDENCE, interval_from_residuals
 from kgfgnn.fielddata.schema import FieldInputError
 from kgfgnn.realworld import map_real, with_latent
@@ -64,22 +63,6 @@ def read_input_csv(path: Path, dtype: dict[str, type]) -> pd.DataFrame:
     return frame
 
 
-def load_model(path: Path) -> tuple[KGFGNNRegressor, dict]:
-    """A saved kgfgnn checkpoint; a one-line error for anything else."""
-    if not path.exists():
-        raise PredictionInputError(f"model file {path} not found")
-    if not path.is_file():
-        raise PredictionInputError(f"model {path} is not a file")
-    try:
-        return KGFGNNRegressor.load(path)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, RuntimeError, KeyError,
-            TypeError, ValueError, AttributeError, OSError) as err:
-        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:120]
-        raise PredictionInputError(
-            f"model file {path} is not a kgfgnn model checkpoint (written by the real-world "
-            f"notebook, e.g. artefacts/quick/models/): {reason}") from None
-
-
 def check_writable(path: Path) -> None:
     """Fail before any work when the output cannot be written where asked."""
     if path.is_dir():
@@ -119,18 +102,20 @@ def predict_csv(model_path: str | Path, input_path: str | Path,
                 output_path: str | Path, n_rates: list[float] | None = None) -> int:
     """Read, validate, predict and write (atomically). Returns the number of rows written.
 
-    The model file decides the schema: a dose-response bundle (columns of
-    ``kensyn_n2o_dose_response.csv``, 90 % intervals, digital twin) or a KG-FGNN checkpoint of
-    the Carey data (``fertilizer``, ``carbon``, ``n.input``; 90 % split-conformal intervals
-    from its grouped-CV residuals)."""
+    The model bundle (:mod:`kgfgnn.bundles`) decides the schema: the dose-response studies
+    (columns of ``kensyn_n2o_dose_response.csv``, 90 % intervals, digital twin) or the Carey
+    data (``fertilizer``, ``carbon``, ``n.input``; 90 % split-conformal intervals from its
+    grouped-CV residuals)."""
     from kgfgnn.fielddata import model_bundle as dose
 
     model_path, input_path, output_path = Path(model_path), Path(input_path), Path(output_path)
     check_writable(output_path)
-    if not model_path.is_file():
-        raise PredictionInputError(f"model file {model_path} not found")
-    bundle = dose.load_bundle(model_path)
-    schema, other = (DOSE_RESPONSE, CAREY) if bundle is not None else (CAREY, DOSE_RESPONSE)
+    try:
+        bundle = load_bundle(model_path)
+    except BundleError as err:
+        raise PredictionInputError(str(err)) from None
+    schema = DATASETS[KINDS[bundle["kind"]]]
+    other = CAREY if schema is DOSE_RESPONSE else DOSE_RESPONSE
     frame = read_input_csv(input_path, schema.text_columns())
     if not schema.matches(frame) and other.matches(frame):
         raise PredictionInputError(
@@ -140,26 +125,26 @@ def predict_csv(model_path: str | Path, input_path: str | Path,
         valid = schema.validate(frame)
     except FieldInputError as err:
         raise PredictionInputError(f"input file {input_path}: {err}") from None
-    if bundle is not None:
+    if schema is DOSE_RESPONSE:
         try:
             out = dose.predict_dose(bundle, valid, n_rates)
         except FieldInputError as err:
             raise PredictionInputError(f"input file {input_path}: {err}") from None
         write_output(out, output_path)
         return len(out)
-    frame = valid
-    model, extra = load_model(model_path)
-    residuals = extra.get("conformal_residuals")
+    residuals = bundle.get("conformal_residuals")
     if not residuals:
         raise PredictionInputError(
             f"model file {model_path} has no conformal calibration residuals (written by an "
             "older version): re-run notebook 05_realworld to write the model again")
+    frame = valid
     if n_rates:
         frame = pd.concat([frame.assign(**{"n.input": r}) for r in n_rates], ignore_index=True)
     out = frame.copy()
-    out[PREDICTION_COLUMN] = predict_frame(model, list(extra.get("latent", [])), frame)
+    out[PREDICTION_COLUMN] = predict_frame(bundle["model"], list(bundle.get("latent", [])),
+                                           frame)
     out[LOWER_COLUMN], out[UPPER_COLUMN] = interval_from_residuals(
         out[PREDICTION_COLUMN].to_numpy(), np.asarray(residuals, dtype=float),
-        float(extra.get("conformal_confidence", CONFIDENCE)))
+        float(bundle.get("conformal_confidence", CONFIDENCE)))
     write_output(out, output_path)
     return len(out)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kgfgnn.bundles import save_bundle
 from kgfgnn.cli import main
 from kgfgnn.fielddata.design import (
     CATEGORICAL,
@@ -28,7 +29,6 @@ from kgfgnn.fielddata.model_bundle import (
     UPPER,
     make_bundle,
     predict_dose,
-    save_bundle,
 )
 from kgfgnn.fielddata.protocol import (
     CLIMATE_GROUPS,

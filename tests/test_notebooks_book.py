@@ -40,9 +40,9 @@ def test_every_notebook_runs_with_tiny_parameters(executed):
     artefacts = root / "artefacts"
     for rel in ("sim_seasonal.parquet", "sim_daily.parquet", "features/ae_selector.json",
                 "graphs/graph_spec.json", "benchmark/results.parquet",
-                "realworld/results.parquet", "models/n2o_field_model.pt", "timings.json",
+                "realworld/results.parquet", "models/n2o_field_model.joblib", "timings.json",
                 "dose_response/results.parquet", "dose_response/twin.parquet",
-                "models/n2o_dose_response_model.pt", "benchmark/claim.parquet"):
+                "models/n2o_dose_response_model.joblib", "benchmark/claim.parquet"):
         assert (artefacts / rel).is_file(), rel
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kgfgnn.bundles import save_bundle
 from kgfgnn.cli import main
 from kgfgnn.fielddata.intervals import calibration_residuals, residual_coverage
 from kgfgnn.graphs import build_multigraph
@@ -47,10 +48,10 @@ def model_path(tmp_path_factory):
     spec = build_multigraph(X, real[[TARGET]].set_axis(["n2o"], axis=1), [*OBSERVED, *latent],
                             0.3, universe=list(CANDIDATES))
     model = KGFGNNRegressor(spec=spec, epochs=3, hidden=8).fit(X, real[TARGET].to_numpy())
-    path = tmp_path_factory.mktemp("m") / "model.pt"
+    path = tmp_path_factory.mktemp("m") / "model.joblib"
     residuals = calibration_residuals(real[TARGET].to_numpy(), model.predict(X))
-    model.save(path, extra={"latent": latent, "conformal_residuals": residuals.tolist(),
-                            "conformal_confidence": 0.9})
+    save_bundle(path, {"kind": "kgfgnn-carey-model", "model": model, "latent": latent,
+                       "conformal_residuals": residuals.tolist(), "conformal_confidence": 0.9})
     return path
 
 
@@ -132,7 +133,7 @@ def test_a_file_that_is_not_a_model_is_one_line(tmp_path, capsys, model_bytes):
     src.write_text(GOOD_ROWS)
     fake.write_bytes(model_bytes)
     line = _run_predict(fake, src, out, capsys)
-    assert "is not a kgfgnn model checkpoint" in line and "fake.pt" in line
+    assert "is not a kgfgnn model" in line and "fake.pt" in line
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["fake.pt",
                                                                               "in.csv"]
 
@@ -144,7 +145,7 @@ def test_a_torch_file_without_a_model_is_one_line(tmp_path, capsys):
     src.write_text(GOOD_ROWS)
     torch.save({"weights": torch.zeros(3)}, other)
     line = _run_predict(other, src, out, capsys)
-    assert "is not a kgfgnn model checkpoint" in line
+    assert "is not a kgfgnn model" in line
     assert not out.exists()
 
 
@@ -178,9 +179,9 @@ def test_a_carey_model_without_calibration_is_one_line(tmp_path, capsys):
     X = with_latent(real[list(OBSERVED)], latent)
     spec = build_multigraph(X, real[[TARGET]].set_axis(["n2o"], axis=1), [*OBSERVED, *latent],
                             0.3, universe=list(CANDIDATES))
-    path = tmp_path / "old.pt"
-    KGFGNNRegressor(spec=spec, epochs=1, hidden=8).fit(X, real[TARGET].to_numpy()).save(
-        path, extra={"latent": latent})
+    path = tmp_path / "old.joblib"
+    model = KGFGNNRegressor(spec=spec, epochs=1, hidden=8).fit(X, real[TARGET].to_numpy())
+    save_bundle(path, {"kind": "kgfgnn-carey-model", "model": model, "latent": latent})
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     pd.DataFrame({"fertilizer": ["U"], "carbon": [1.0], "n.input": [50]}).to_csv(src,
                                                                                  index=False)

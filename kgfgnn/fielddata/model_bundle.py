@@ -4,15 +4,9 @@ the training studies), and the out-of-fold residuals that calibrate its 90 % int
 
 from __future__ import annotations
 
-import pickle
-from pathlib import Path
-
-import joblib
 import numpy as np
 import pandas as pd
 
-from kgfgnn import __version__
-from kgfgnn.atomic import atomic_path
 from kgfgnn.fielddata.design import window_days
 from kgfgnn.fielddata.dose_response import twin_conditions
 from kgfgnn.fielddata.intervals import CONFIDENCE, split_conformal_log
@@ -34,27 +28,11 @@ def uses_twin(approach: str) -> bool:
 def make_bundle(approach: str, model, residuals: np.ndarray, training: pd.DataFrame,
                 n_stations: int, seed: int) -> dict:
     """Everything ``predict`` needs; fill values for empty twin cells from ``training``."""
-    return {"kind": KIND, "version": __version__, "approach": approach, "model": model,
+    return {"kind": KIND, "approach": approach, "model": model,
             "inputs": APPROACHES[approach][0], "uses_twin": uses_twin(approach),
             "residuals": np.abs(np.asarray(residuals, dtype=float)),
             "confidence": CONFIDENCE, "n_stations": n_stations, "seed": seed,
             "twin_fill": fill_values(twin_conditions(training))}
-
-
-def save_bundle(path: str | Path, bundle: dict) -> None:
-    """Write the bundle atomically (joblib; load only files you made yourself)."""
-    with atomic_path(path) as tmp:
-        joblib.dump(bundle, tmp)
-
-
-def load_bundle(path: str | Path) -> dict | None:
-    """The bundle, or None when the file is not one (e.g. a torch checkpoint)."""
-    try:
-        bundle = joblib.load(path)
-    except (pickle.UnpicklingError, EOFError, KeyError, ValueError, TypeError, IndexError,
-            AttributeError, ModuleNotFoundError, OSError):
-        return None
-    return bundle if isinstance(bundle, dict) and bundle.get("kind") == KIND else None
 
 
 def predict_dose(bundle: dict, frame: pd.DataFrame, n_rates: list[float] | None = None,
