@@ -3,7 +3,7 @@ dropped): counts the rows that predict, the rows that fail and how long each too
 is a saved dose-response bundle (default: the quick profile's); a twin-using model runs each
 row's digital twin. Run from the repository root:
 
-    .venv/bin/python benchmarks/predict_every_row.py [--model PATH] [--limit N]
+    .venv/bin/python benchmarks/predict_every_row.py [--model PATH] [--sample N --seed S]
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ from kgfgnn.predict import PredictionInputError, predict_csv
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="artefacts/quick/models/n2o_dose_response_model.joblib")
-    parser.add_argument("--limit", type=int, default=0, help="first N rows only (0 = all)")
+    parser.add_argument("--sample", type=int, default=0,
+                        help="a seeded random sample of N rows only (0 = every row)")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rows = load_dose_response().drop(columns=["N2O", "log_N2O"])
-    if args.limit:
-        rows = rows.head(args.limit)
+    if args.sample:
+        rows = rows.sample(min(args.sample, len(rows)), random_state=args.seed)
     failures, seconds = [], []
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "row.csv", Path(tmp) / "out.csv"
@@ -34,7 +36,7 @@ def main() -> None:
             try:
                 predict_csv(args.model, src, out)
             except PredictionInputError as err:
-                failures.append((i + 2, str(err)))
+                failures.append((int(rows.index[i]) + 2, str(err)))
             seconds.append(time.perf_counter() - start)
     print(f"{len(rows) - len(failures)} of {len(rows)} rows predicted one at a time; "
           f"{len(failures)} failed; median {sorted(seconds)[len(seconds) // 2]:.2f} s per row, "

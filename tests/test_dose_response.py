@@ -50,6 +50,8 @@ def test_data_and_field_emission_factors():
     row = ef.iloc[0]
     control = data[(data[GROUP] == row[GROUP]) & (data.N_rate == 0)].N2O.mean()
     assert row.ef_pct == pytest.approx(100 * (row.N2O - control) / row.N_rate)
+    # indexed like the data, so per-row tables (twins, conditions) join on the right rows
+    pd.testing.assert_series_equal(ef.N2O, data.loc[ef.index, "N2O"])
 
 
 def test_twin_conditions_read_every_row():

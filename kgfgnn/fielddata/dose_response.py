@@ -70,13 +70,14 @@ def load_dose_response() -> pd.DataFrame:
 def field_emission_factors(frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """EF (%) of every fertilised treatment of a study that has a zero-N control:
     (N2O fertilised - N2O control) / N rate x 100, the control being the mean of the study's
-    0 kg N/ha rows (the IPCC EF1 definition, as for the simulation)."""
+    0 kg N/ha rows (the IPCC EF1 definition, as for the simulation). Rows keep the index of
+    ``frame``."""
     frame = load_dose_response() if frame is None else frame
     control = (frame[frame.N_rate == 0].groupby(GROUP)[TARGET].mean()
                .rename("n2o_control_kg_n_ha"))
     fert = frame[frame.N_rate > 0].join(control, on=GROUP, how="inner")
     fert = fert.assign(ef_pct=100 * (fert[TARGET] - fert.n2o_control_kg_n_ha) / fert.N_rate)
-    return fert.reset_index(drop=True)
+    return fert  # indexed like ``frame``, so it aligns with per-row tables (twins)
 
 
 def twin_conditions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -94,7 +95,8 @@ def twin_conditions(frame: pd.DataFrame) -> pd.DataFrame:
     crop = frame["crop_type"].map(CROP_READING).fillna("maize")
     crop = crop.where(crop != "cereal",
                       np.where(t_mean < CEREAL_WHEAT_BELOW_C, "wheat", "maize"))
-    texture = frame["Texture_class"].where(frame["Texture_class"].isin(list(TEXTURE_CLASSES)))
+    texture = frame["Texture_class"].astype(object).where(
+        frame["Texture_class"].isin(list(TEXTURE_CLASSES)))
     return pd.DataFrame({
         GROUP: frame[GROUP].astype(str),
         "t_annual_c": t_mean.astype(float),
