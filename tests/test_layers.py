@@ -65,7 +65,7 @@ def test_imports_leave_the_callers_state_alone():
     code = (
         "import warnings, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
         "import torch, seaborn, statsmodels.api, torch_geometric, sklearn.ensemble, lightgbm\n"
-        "import xgboost, scipy.stats, networkx, joblib, mapie.regression, crepes\n"
+        "import xgboost, scipy.stats, networkx, joblib, crepes\n"
         "filters, cycle, threads = list(warnings.filters), plt.rcParams['axes.prop_cycle'], "
         "torch.get_num_threads()\n"
         "import kgfgnn.simulate.dssat_api, kgfgnn.plots, kgfgnn.fielddata.protocol\n"

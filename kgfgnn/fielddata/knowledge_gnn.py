@@ -97,8 +97,8 @@ def simulated_windows(seasonal: pd.DataFrame, columns: list[str], n: int, seed: 
     X = pd.DataFrame(0.0, index=part.index, columns=columns)
     X[list(OBSERVED)] = feature_frame(part)[list(OBSERVED)].to_numpy()
     X["ln_window_days"] = np.log(days)
-    X["soil_ph"] = part["soil_ph"].astype(float).fillna(part["soil_ph"].median()).to_numpy()
-    X["soil_n_pct"] = np.nan
+    ph = part["soil_ph"].astype(float)
+    X["soil_ph"] = ph.fillna(ph.median()).fillna(0.0).to_numpy()
     y = np.log(np.maximum(window_total(part, days), N2O_FLOOR_KG_N_HA))
     return X, y, part["site_id"].astype(str).to_numpy()
 
@@ -130,8 +130,8 @@ def pretrain(seasonal: pd.DataFrame, columns: list[str], n_examples: int, n_memb
     for i in range(n_members):
         X, y, sites = simulated_windows(seasonal, columns, n_examples, seed + 1000 * i)
         if spec is None:
-            spec, latent = field_graph(X.assign(soil_n_pct=0.0), y)
-        X = with_latent(X.fillna(0.0), latent)
+            spec, latent = field_graph(X, y)
+        X = with_latent(X, latent)
         members.append(KGFGNNRegressor(spec=spec, epochs=epochs, target_transform="identity",
                                        context=context_columns(columns), random_state=seed + i,
                                        **params).fit(X, y, groups=sites))

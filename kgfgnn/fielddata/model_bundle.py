@@ -20,16 +20,11 @@ LOWER, UPPER = "n2o_lower_90", "n2o_upper_90"
 TWIN_OUTPUT = "twin_n2o_kg_n_ha_window"
 
 
-def uses_twin(approach: str) -> bool:
-    """Whether an approach needs the digital twin's simulation."""
-    return APPROACHES[approach][0] == "hybrid"
-
-
 def make_bundle(approach: str, model, residuals: np.ndarray, training: pd.DataFrame,
                 n_stations: int, seed: int) -> dict:
     """Everything ``predict`` needs; fill values for empty twin cells from ``training``."""
     return {"kind": KIND, "approach": approach, "model": model,
-            "inputs": APPROACHES[approach][0], "uses_twin": uses_twin(approach),
+            "inputs": APPROACHES[approach][0],
             "residuals": np.abs(np.asarray(residuals, dtype=float)),
             "confidence": CONFIDENCE, "n_stations": n_stations, "seed": seed,
             "twin_fill": fill_values(twin_conditions(training))}
@@ -45,7 +40,7 @@ def predict_dose(bundle: dict, frame: pd.DataFrame, n_rates: list[float] | None 
     if n_rates:
         rows = pd.concat([rows.assign(N_rate=float(r)) for r in n_rates], ignore_index=True)
     twin = None
-    if bundle["uses_twin"]:
+    if bundle["inputs"] == "hybrid":  # the design with the digital twin's columns
         twin = run_twins(twin_conditions(rows), bundle["n_stations"], bundle["seed"],
                          workers=workers, fill=bundle["twin_fill"])
         failed = twin["twin_n2o_window_kg_n_ha"].isna().to_numpy()
