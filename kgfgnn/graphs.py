@@ -98,8 +98,10 @@ def data_edges(features: pd.DataFrame, target: pd.Series, threshold: float,
 def build_multigraph(features: pd.DataFrame, targets: pd.DataFrame, nodes: list[str],
                      corr_threshold: float = 0.3, target_min_corr: float = 0.1,
                      knowledge=KNOWLEDGE_EDGES, use_knowledge: bool = True,
-                     use_data: bool = True, universe: list[str] | None = None) -> GraphSpec:
-    """One graph per target over ``nodes`` (an empty graph for a target is an error).
+                     use_data: bool = True, universe: list[str] | None = None,
+                     allow_empty: bool = False) -> GraphSpec:
+    """One graph per target over ``nodes`` (an empty graph for a target is an error unless
+    ``allow_empty``: the model then reads that target from its nodes without messages).
 
     Every variable the knowledge list names must be a column of ``features`` (or of
     ``universe``, the variable space the knowledge list is checked against when some of its
@@ -116,7 +118,7 @@ def build_multigraph(features: pd.DataFrame, targets: pd.DataFrame, nodes: list[
             rows += [(u, v, KNOWLEDGE) for u, v in contracted_edges(graph, nodes, t)]
         if use_data:
             rows += data_edges(features[nodes], targets[t], corr_threshold, target_min_corr)
-        if not rows:
+        if not rows and not allow_empty:
             raise ValueError(
                 f"the graph for target {t!r} has no edges (knowledge={use_knowledge}, "
                 f"data={use_data}, corr_threshold={corr_threshold}): lower the threshold or "

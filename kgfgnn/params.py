@@ -95,17 +95,21 @@ NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
         "n_seeds": Param(int, "repetitions with different seeds", 1, 20),
         "n_folds": Param(int, "folds of each cross-validation", 2, 20),
         "layer": Param(str, "message-passing layer of KG-FGNN", choices=_LAYERS),
-        "hidden": Param(int, "GNN hidden width", 4, 512),
-        "epochs": Param(int, "maximum GNN training epochs", 1, 5000),
+        "epochs": Param(int, "GNN epoch cap of the refit (the search's last rung gets "
+                             "epochs // halving_factor)", 9, 5000),
         "patience": Param(int, "GNN early-stopping patience", 1, 500),
-        "search_iter": Param(int, "random-search candidates per model (baselines and "
-                                  "KG-FGNN)", 1, 100),
+        "n_candidates": Param(int, "candidates every family draws inside each training fold",
+                              1, 200),
+        "halving_factor": Param(int, "successive halving: 1/factor of the candidates go on "
+                                     "with factor x the resource", 2, 10),
+        "halving_rungs": Param(int, "successive-halving rungs", 1, 6),
+        "tabm_epochs": Param(int, "TabM epoch cap of the refit", 9, 5000),
+        "ablation_seeds": Param(int, "seeds whose folds also fit KG-FGNN's ablations", 0, 20),
         "max_samples": Param(int, "cap on simulated rows used (0 = all)", 0, 10**7),
-        "quadratic_cap": Param(int, "max training rows of SVR and kNN (their cost grows "
-                                    "quadratically)", 100, 10**6),
-        "ablations": Param(bool, "also train the four ablations of KG-FGNN"),
         "workers": Param(int, "parallel fits (local processes); 0 = one per core", 0, 256),
         "scheduler": Param(str, "Dask scheduler address; empty = local processes"),
+        "cache": Param(str, "folder keeping each finished unit so a rerun resumes; empty = "
+                            "none"),
     },
     "05_realworld": {
         **_COMMON,

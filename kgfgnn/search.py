@@ -90,3 +90,86 @@ def random_search(family: Family, X, y: np.ndarray, groups: np.ndarray | None, s
     else:
         best = candidates[0]
     return family.fit(best, seed, X, y, groups), best, pd.DataFrame(scores)
+
+
+@dataclass(frozen=True)
+class Halving:
+    """Successive halving (Jamieson & Talwalkar 2016; Li et al. 2018): every candidate is
+    scored at a small resource, the best ``1/factor`` go on to ``factor`` times more, for
+    ``n_rungs`` rungs. ``parameter`` names the resource: an estimator parameter (``"epochs"``)
+    whose last-rung value is ``top``; or ``None`` for the number of fit rows, the last rung
+    using all of them (``top`` ignored), as scikit-learn's halving search does."""
+
+    parameter: str | None = None
+    top: int = 0
+    factor: int = 3
+    n_rungs: int = 3
+    min_rows: int = 100  # row resource: no rung fits on fewer rows (or all, if fewer)
+
+    def __post_init__(self):
+        if self.factor < 2:
+            raise ValueError(f"factor={self.factor}: must be >= 2")
+        if self.n_rungs < 1:
+            raise ValueError(f"n_rungs={self.n_rungs}: must be >= 1")
+        if self.parameter is not None and self.top < self.factor ** (self.n_rungs - 1):
+            raise ValueError(f"top={self.top}: must be >= factor ** (n_rungs - 1) = "
+                             f"{self.factor ** (self.n_rungs - 1)} so that every rung has "
+                             "at least 1 unit")
+
+    def share(self, rung: int) -> float:
+        """Resource of ``rung`` as a share of the last rung's."""
+        return float(self.factor) ** (rung - (self.n_rungs - 1))
+
+    def survivors(self, n_candidates: int) -> list[int]:
+        """Candidates scored at each rung."""
+        return [max(1, int(np.ceil(n_candidates / self.factor ** k)))
+                for k in range(self.n_rungs)]
+
+
+def halving_search(family: Family, X, y, holdout: tuple[np.ndarray, np.ndarray], seed: int,
+                   candidates: list[dict], halving: Halving,
+                   score: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                   groups: np.ndarray | None = None) -> tuple[list[int], pd.DataFrame]:
+    """Successive halving of ``candidates`` on one hold-out (fit rows, scored rows).
+
+    ``score(y, pred)`` returns one error per target (lower is better); candidates go on by
+    their mean error over targets. Returns, per target, the index of the candidate with the
+    lowest error at the last rung (a multi-target model is thus chosen per target among the
+    last rung's candidates), and one row per (rung, candidate) scored."""
+    if not candidates:
+        raise ValueError("candidates: at least one is required")
+    y = np.asarray(y, dtype=float)
+    fit_idx, val_idx = holdout
+    order = np.random.default_rng(seed).permutation(fit_idx)  # row subsamples are nested
+    groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+    alive = list(range(len(candidates)))
+    rows: list[dict] = []
+    errors: dict[int, np.ndarray] = {}
+    sizes = halving.survivors(len(candidates))
+    for rung in range(halving.n_rungs):
+        alive = alive[:sizes[rung]]
+        share = halving.share(rung)
+        for i in alive:
+            params = dict(candidates[i])
+            rows_used = fit_idx
+            if halving.parameter is None:
+                n_rows = max(min(halving.min_rows, len(order)),
+                             int(round(share * len(order))))
+                rows_used = np.sort(order[:max(2, n_rows)])
+                resource = len(rows_used)
+            else:
+                resource = max(1, int(round(share * halving.top)))
+                params[halving.parameter] = resource
+            model = family.fit(params, seed, _rows(X, rows_used), y[rows_used],
+                               groups[rows_used])
+            pred = np.asarray(model.predict(_rows(X, val_idx)), dtype=float)
+            err = np.atleast_1d(np.asarray(score(y[val_idx], pred.reshape(y[val_idx].shape)),
+                                           dtype=float))
+            errors[i] = err
+            rows.append({"family": family.name, "rung": rung, "candidate": i,
+                         "resource": resource, "holdout_error": float(err.mean()),
+                         **{f"holdout_error_{k}": float(e) for k, e in enumerate(err)}})
+        alive = sorted(alive, key=lambda i: (errors[i].mean(), i))
+    last = np.stack([errors[i] for i in alive])
+    chosen = [alive[int(np.argmin(last[:, k]))] for k in range(last.shape[1])]
+    return chosen, pd.DataFrame(rows)

@@ -7,9 +7,6 @@ checks it is fitted, ``n_features_in_``):
 - :class:`MixedInterceptRegressor`: a linear mixed model with a random intercept per study
   (statsmodels ``MixedLM``, REML), the meta-analysis standard; an unseen study gets the
   fixed-effect prediction;
-- :class:`TabMRegressor`: TabM (Gorishniy et al. 2025; pytabkit's ``TabM_D_Regressor``), a
-  tabular deep network with a parameter-efficient ensemble of ``k`` members, early-stopped on
-  held-out studies;
 - :class:`TwinResidualRegressor`: learns ln measured - ln twin (residual learning on the
   process model) with any base estimator;
 - :class:`CalibratedTwin`: the twin alone, with DSSAT's nitrification N2O share and a linear
@@ -30,7 +27,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from kgfgnn.fielddata.design import LN_WINDOW, TWIN_FLOOR_KG_N_HA
-from kgfgnn.search import grouped_holdout
 
 
 def _frame(X, name: str = "X") -> pd.DataFrame:
@@ -117,57 +113,6 @@ class MixedInterceptRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "fe_params_")
         exog = sm.add_constant(self._fixed(_frame(X), fit=False), has_constant="add")
         return exog @ self.fe_params_
-
-
-class TabMRegressor(RegressorMixin, BaseEstimator):
-    """TabM through pytabkit, with median imputation (plus indicators already in the design)
-    and early stopping on a ``validation_fraction`` of held-out groups."""
-
-    def __init__(self, tabm_k: int = 16, d_block: int = 256, n_blocks: int = 2,
-                 lr: float = 2e-3, weight_decay: float = 1e-3, dropout: float = 0.1,
-                 n_epochs: int = 200, patience: int = 16, validation_fraction: float = 0.2,
-                 random_state: int = 0):
-        self.tabm_k = tabm_k
-        self.d_block = d_block
-        self.n_blocks = n_blocks
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.dropout = dropout
-        self.n_epochs = n_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-
-    def fit(self, X, y, groups=None):
-        from pytabkit import TabM_D_Regressor
-
-        values = np.asarray(X, dtype=float)
-        self.n_features_in_ = values.shape[1]
-        self.imputer_ = SimpleImputer(strategy="median", keep_empty_features=True).fit(values)
-        values = self.imputer_.transform(values)
-        y = np.asarray(y, dtype=float)
-        if groups is not None and len(np.unique(groups)) >= 4:
-            fit_idx, val_idx = grouped_holdout(np.asarray(groups), self.random_state,
-                                               self.validation_fraction)
-        else:
-            order = np.random.default_rng(self.random_state).permutation(len(y))
-            n_val = max(1, int(self.validation_fraction * len(y)))
-            val_idx, fit_idx = order[:n_val], order[n_val:]
-        self.model_ = TabM_D_Regressor(
-            random_state=self.random_state, tabm_k=self.tabm_k, d_block=self.d_block,
-            n_blocks=self.n_blocks, lr=self.lr, weight_decay=self.weight_decay,
-            dropout=self.dropout, n_epochs=self.n_epochs, patience=self.patience,
-            n_threads=1, verbosity=0, device="cpu")
-        with warnings.catch_warnings():  # pytabkit's internal tensor conversion warns
-            warnings.simplefilter("ignore", UserWarning)
-            self.model_.fit(values[fit_idx], y[fit_idx], X_val=values[val_idx],
-                            y_val=y[val_idx])
-        return self
-
-    def predict(self, X):
-        check_is_fitted(self, "model_")
-        values = self.imputer_.transform(np.asarray(X, dtype=float))
-        return np.asarray(self.model_.predict(values), dtype=float).reshape(-1)
 
 
 class TwinResidualRegressor(RegressorMixin, BaseEstimator):

@@ -40,11 +40,11 @@ from kgfgnn.fielddata.estimators import (
     CalibratedTwin,
     LogLinearDoseResponse,
     MixedInterceptRegressor,
-    TabMRegressor,
     TwinResidualRegressor,
 )
 from kgfgnn.fielddata.knowledge_gnn import FieldKGFGNN, gnn_design, pretrain
 from kgfgnn.search import Family, random_search
+from kgfgnn.tabm import TabMRegressor
 from kgfgnn.threads import single_threaded
 
 LOG_TARGET = "log_N2O"

@@ -1,0 +1,408 @@
+"""The nested benchmark's model families: what each one searches, and one outer fold run.
+
+Inside every outer training fold, each family draws the same number of candidates from its
+space and runs :func:`kgfgnn.search.halving_search` on one inner hold-out grouped like the
+outer test (whole countries out of country, random rows for random CV). What a user must
+choose in advance is in the space: the inputs (the autoencoder's selection, a per-target
+mutual-information selection made on the fitting rows, or all candidate variables) for every
+family, and for KG-FGNN also its graph (knowledge, data or both edge types; one graph per
+target or one shared). Multi-target KG-FGNN is chosen per target among its last rung; the
+per-target families (baselines, TabM) are searched per target. The chosen candidate is
+refitted on the whole outer training fold and predicts the outer test fold, which nothing
+above has seen. ``chosen_gbm`` is, per target, the gradient-boosted family with the lowest
+inner hold-out error: the GBM a user would have picked before seeing the test fold.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import loguniform
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
+from sklearn.feature_selection import mutual_info_regression
+from sklearn.model_selection import ShuffleSplit
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from kgfgnn.baselines import BASELINES, LogTargetRegressor, _models, make_baseline
+from kgfgnn.evaluate import metrics
+from kgfgnn.graphs import DATA, KNOWLEDGE, build_multigraph
+from kgfgnn.scales import signed_log1p
+from kgfgnn.search import Family, Halving, grouped_holdout, halving_search
+from kgfgnn.tabm import TabMRegressor
+from kgfgnn.train import KGFGNNRegressor
+
+INPUT_SETS = ("autoencoder", "mutual_information", "all")
+EDGE_SETS = {"both": (KNOWLEDGE, DATA), "knowledge": (KNOWLEDGE,), "data": (DATA,)}
+GRAPHS = ("per_target", "shared")
+GBMS = ("hist_gradient_boosting", "xgboost", "lightgbm")
+GNN = "kg_fgnn"
+TABM = "tabm"
+CHOSEN_GBM = "chosen_gbm"
+# KG-FGNN's space (settings of the model, the inputs and the graph).
+GNN_SPACE = {"hidden": [16, 32, 64], "n_layers": [1, 2, 3], "lr": loguniform(1e-3, 1e-2),
+             "dropout": [0.0, 0.1, 0.2], "weight_decay": loguniform(1e-5, 1e-3),
+             "readout": ["pool", "concat"], "edges": list(EDGE_SETS), "graph": list(GRAPHS)}
+# TabM's ensemble size k stays at 16 (pytabkit's default is 32; the cost grows with k and
+# the TabM paper finds k beyond 16-32 adds little).
+TABM_SPACE = {"d_block": [64, 128, 256], "n_blocks": [1, 2, 3],
+              "lr": loguniform(3e-4, 3e-3), "weight_decay": loguniform(1e-5, 1e-2),
+              "dropout": [0.0, 0.1, 0.2, 0.3]}
+
+
+def mutual_information_selection(X: pd.DataFrame, y: np.ndarray, size: int,
+                                 keep: tuple[str, ...], seed: int) -> list[str]:
+    """The ``size`` columns with the highest k-NN mutual information (Kraskov et al. 2004)
+    with the signed-log target, the ``keep`` columns always included; in column order."""
+    if not 1 <= size <= X.shape[1]:
+        raise ValueError(f"size={size}: must be between 1 and {X.shape[1]}")
+    z = StandardScaler().fit_transform(X.to_numpy(dtype=float))
+    mi = pd.Series(mutual_info_regression(z, signed_log1p(np.asarray(y, dtype=float)),
+                                          random_state=seed), index=X.columns)
+    chosen = [c for c in keep if c in X.columns]
+    chosen += [c for c in mi.sort_values(ascending=False, kind="stable").index
+               if c not in chosen][:max(0, size - len(chosen))]
+    return [c for c in X.columns if c in set(chosen)]
+
+
+@dataclass
+class InputSets:
+    """The columns behind each input choice; ``mutual_information`` per target (the union
+    over targets for the multi-target GNN)."""
+
+    autoencoder: list[str]
+    all: list[str]
+    mutual_information: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def on(cls, X: pd.DataFrame, Y: pd.DataFrame, autoencoder: list[str],
+           keep: tuple[str, ...], seed: int) -> InputSets:
+        """Input sets for training rows ``X``/``Y`` (mutual information chosen on them)."""
+        mi = {t: mutual_information_selection(X, Y[t].to_numpy(), len(autoencoder), keep,
+                                               seed) for t in Y.columns}
+        return cls(list(autoencoder), list(X.columns), mi)
+
+    def columns(self, name: str, target: str | None = None) -> list[str]:
+        if name == "autoencoder":
+            return self.autoencoder
+        if name == "all":
+            return self.all
+        if name == "mutual_information":
+            if target is not None:
+                return self.mutual_information[target]
+            union = {c for cols in self.mutual_information.values() for c in cols}
+            return [c for c in self.all if c in union]
+        raise ValueError(f"inputs={name!r}: allowed values are {list(INPUT_SETS)}")
+
+
+class ColumnSubset(TransformerMixin, BaseEstimator):
+    """Select named columns of a DataFrame (as an array), in the order given."""
+
+    def __init__(self, columns: tuple[str, ...] = ()):
+        self.columns = columns
+
+    def fit(self, X, y=None):
+        missing = [c for c in self.columns if c not in X.columns]
+        if missing:
+            raise ValueError(f"columns {missing} are not in X")
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "n_features_in_")
+        return X[list(self.columns)].to_numpy(dtype=float)
+
+
+class GraphKGFGNN(RegressorMixin, BaseEstimator):
+    """KG-FGNN whose graph is built on its own training rows: nodes = ``nodes``, knowledge
+    and/or data edges (``edges``), one graph per target or one shared (``graph``)."""
+
+    def __init__(self, nodes: tuple[str, ...] = (), edges: str = "both",
+                 graph: str = "per_target", corr_threshold: float = 0.3, layer: str = "sage",
+                 hidden: int = 32, n_layers: int = 2, dropout: float = 0.1,
+                 readout: str = "pool", lr: float = 3e-3, weight_decay: float = 1e-4,
+                 epochs: int = 200, patience: int = 20, batch_size: int = 128,
+                 targets: tuple[str, ...] = (), random_state: int = 0):
+        self.nodes = nodes
+        self.targets = targets
+        self.edges = edges
+        self.graph = graph
+        self.corr_threshold = corr_threshold
+        self.layer = layer
+        self.hidden = hidden
+        self.n_layers = n_layers
+        self.dropout = dropout
+        self.readout = readout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.patience = patience
+        self.batch_size = batch_size
+        self.random_state = random_state
+
+    def fit(self, X: pd.DataFrame, y):
+        """``y``: a DataFrame, or an array with one column per name in ``targets``."""
+        if not isinstance(y, pd.DataFrame):
+            y = pd.DataFrame(np.asarray(y, dtype=float).reshape(len(X), -1),
+                             columns=list(self.targets), index=X.index)
+        if self.edges not in EDGE_SETS:
+            raise ValueError(f"edges={self.edges!r}: allowed values are {list(EDGE_SETS)}")
+        if self.graph not in GRAPHS:
+            raise ValueError(f"graph={self.graph!r}: allowed values are {list(GRAPHS)}")
+        kinds = EDGE_SETS[self.edges]
+        spec = build_multigraph(X, y, list(self.nodes), self.corr_threshold,
+                                use_knowledge=KNOWLEDGE in kinds, use_data=DATA in kinds,
+                                allow_empty=True)
+        if self.graph == "shared":
+            spec = spec.restricted(shared=True)
+        self.n_features_in_ = X.shape[1]
+        self.spec_ = spec
+        self.regressor_ = KGFGNNRegressor(
+            spec=spec, layer=self.layer, hidden=self.hidden, n_layers=self.n_layers,
+            dropout=self.dropout, readout=self.readout, lr=self.lr,
+            weight_decay=self.weight_decay, epochs=self.epochs, patience=self.patience,
+            batch_size=self.batch_size, random_state=self.random_state).fit(X, y)
+        self.history_ = self.regressor_.history_
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "regressor_")
+        return np.asarray(self.regressor_.predict(X)).reshape(len(X), -1)
+
+
+@dataclass(frozen=True)
+class NestedConfig:
+    """The search budget, equal for every family; numbers documented in the profiles."""
+
+    n_candidates: int = 20
+    factor: int = 3
+    n_rungs: int = 3
+    epochs: int = 150  # KG-FGNN: the refit's cap; the last rung gets epochs // factor
+    patience: int = 15
+    tabm_epochs: int = 60
+    batch_size: int = 128
+    layer: str = "sage"
+    corr_threshold: float = 0.3
+    holdout_fraction: float = 0.25
+    families: tuple[str, ...] = (*BASELINES, TABM, GNN)
+    ablations: bool = True
+
+    def halving(self, family: str) -> Halving:
+        if family == GNN:
+            return Halving("epochs", max(self.epochs // self.factor,
+                                         self.factor ** (self.n_rungs - 1)),
+                           self.factor, self.n_rungs)
+        if family == TABM:
+            return Halving("n_epochs", max(self.tabm_epochs // self.factor,
+                                           self.factor ** (self.n_rungs - 1)),
+                           self.factor, self.n_rungs)
+        return Halving(None, 0, self.factor, self.n_rungs)
+
+
+def normalised_errors(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Per target: MSE on the signed-log scale over the variance of the signed-log truth."""
+    t = signed_log1p(np.asarray(y_true, dtype=float)).reshape(len(y_true), -1)
+    p = signed_log1p(np.asarray(y_pred, dtype=float)).reshape(t.shape)
+    return ((p - t) ** 2).mean(axis=0) / t.var(axis=0).clip(1e-12)
+
+
+def inner_holdout(split: str, groups: np.ndarray, seed: int, fraction: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The inner (fit, scored) rows of an outer training fold, grouped like the outer test."""
+    if split == "random":
+        return next(ShuffleSplit(1, test_size=fraction, random_state=seed)
+                    .split(np.zeros(len(groups))))
+    return grouped_holdout(groups, seed, fraction)
+
+
+def per_target_family(name: str, sets: InputSets, target: str, config: NestedConfig
+                      ) -> Family:
+    """A baseline or TabM for one target, its inputs part of the space."""
+    if name == TABM:
+        def build(p: dict, seed: int):
+            p = dict(p)
+            inputs = p.pop("inputs")
+            model = TabMRegressor(random_state=seed, tabm_k=16,
+                                  n_epochs=p.pop("n_epochs", config.tabm_epochs), **p)
+            return Pipeline([("columns", ColumnSubset(tuple(sets.columns(inputs, target)))),
+                             ("model", LogTargetRegressor(model))])
+        return Family(TABM, build, TABM_SPACE | {"inputs": list(INPUT_SETS)})
+    space = _models(0)[name][1]
+
+    def build(p: dict, seed: int):
+        p = dict(p)
+        inputs = p.pop("inputs")
+        return Pipeline([("columns", ColumnSubset(tuple(sets.columns(inputs, target)))),
+                         ("model", make_baseline(name, seed, **p))])
+    return Family(name, build, space | {"inputs": list(INPUT_SETS)})
+
+
+def gnn_family(sets: InputSets, targets: list[str], config: NestedConfig) -> Family:
+    """KG-FGNN, multi-target, its inputs and graph part of the space."""
+    def build(p: dict, seed: int):
+        p = dict(p)
+        inputs = p.pop("inputs")
+        p.setdefault("epochs", config.epochs)
+        return GraphKGFGNN(nodes=tuple(sets.columns(inputs)), layer=config.layer,
+                           corr_threshold=config.corr_threshold, patience=config.patience,
+                           batch_size=config.batch_size, targets=tuple(targets),
+                           random_state=seed, **p)
+    return Family(GNN, build, GNN_SPACE | {"inputs": list(INPUT_SETS)})
+
+
+def _adjust(name: str, candidates: list[dict], n_fit: int) -> list[dict]:
+    """Keep drawn candidates valid for the data at hand."""
+    if name == "knn":  # never more neighbours than the smallest rung's rows
+        return [c | {"n_neighbors": min(c["n_neighbors"], max(1, n_fit // 9))}
+                for c in candidates]
+    if name == "mlp":  # its internal early-stopping split needs a few dozen rows
+        return [c | {"early_stopping": n_fit >= 450} for c in candidates]
+    return candidates
+
+
+def _params_json(params: dict) -> str:
+    return json.dumps(params, sort_keys=True, default=float)
+
+
+def ablations(params: dict) -> dict[str, dict]:
+    """The chosen KG-FGNN with one component forced to each of its values (the others as
+    chosen): edge set, graph form, inputs. Labels are the same in every fold; a label whose
+    value the search chose is the chosen model itself."""
+    out = {}
+    for component, values in (("edges", list(EDGE_SETS)), ("graph", list(GRAPHS)),
+                              ("inputs", list(INPUT_SETS))):
+        for value in values:
+            out[f"{component}={value}"] = params | {component: value}
+    return out
+
+
+def run_family(name: str, Xtr: pd.DataFrame, Ytr: pd.DataFrame, groups: np.ndarray,
+               Xte: pd.DataFrame, Yte: pd.DataFrame, split: str, seed: int,
+               autoencoder: list[str], keep: tuple[str, ...], config: NestedConfig,
+               with_ablations: bool = False
+               ) -> tuple[list[dict], list[pd.DataFrame], pd.DataFrame]:
+    """One family on one outer fold: search inside, refit the chosen, score on the test.
+
+    Returns metric rows (one per target; ``inner_error`` = the chosen candidate's error on
+    the inner hold-out), out-of-fold predictions and the search table."""
+    fit_idx, val_idx = inner_holdout(split, groups, seed, config.holdout_fraction)
+    inner_sets = InputSets.on(Xtr.iloc[fit_idx], Ytr.iloc[fit_idx], autoencoder, keep, seed)
+    outer_sets = InputSets.on(Xtr, Ytr, autoencoder, keep, seed)
+    halving = config.halving(name)
+    rows, preds, searches = [], [], []
+
+    def record(model: str, target: str, pred: np.ndarray, params: dict, inner: float,
+               seconds: float, extra: dict | None = None):
+        y = Yte[target].to_numpy()
+        preds.append(pd.DataFrame({"split": split, "seed": seed, "model": model,
+                                   "target": target, "row": Xte.index.to_numpy(), "y": y,
+                                   "pred": pred}))
+        rows.append({"split": split, "seed": seed, "model": model, "target": target,
+                     "family": ("gnn" if model.startswith(GNN) else
+                                "tabular_dl" if model == TABM else "baseline"),
+                     "features": params.get("inputs", ""), "n_train": len(Xtr),
+                     "n_test": len(Xte), "inner_error": inner, "fit_seconds": seconds,
+                     "params": _params_json(params), **metrics(y, pred),
+                     "rmse_log": float(np.sqrt(np.mean((signed_log1p(y)
+                                                        - signed_log1p(pred)) ** 2))),
+                     **(extra or {})})
+
+    if name == GNN:
+        start = time.perf_counter()
+        family = gnn_family(inner_sets, list(Ytr.columns), config)
+        candidates = family.candidates(config.n_candidates, seed)
+        chosen, search = halving_search(family, Xtr, Ytr.to_numpy(), (fit_idx, val_idx),
+                                        seed, candidates, halving, normalised_errors)
+        searches.append(search.assign(target="all"))
+        last = search[search.rung == search.rung.max()].set_index("candidate")
+        refit = gnn_family(outer_sets, list(Ytr.columns), config)
+        fitted: dict[int, GraphKGFGNN] = {}
+        for i in sorted(set(chosen)):
+            fitted[i] = refit.fit(candidates[i], seed, Xtr, Ytr)
+        seconds = time.perf_counter() - start
+        for k, t in enumerate(Ytr.columns):
+            model = fitted[chosen[k]]
+            history = model.history_
+            best = history.loc[history.val_mse.idxmin()]
+            record(GNN, t, model.predict(Xte)[:, k], candidates[chosen[k]],
+                   float(last.loc[chosen[k], f"holdout_error_{k}"]), seconds,
+                   {"epochs_run": int(history.epoch.max()) + 1,
+                    "train_mse_scaled": float(best.train_mse),
+                    "val_mse_scaled": float(best.val_mse)})
+        if with_ablations and config.ablations:
+            for i in sorted(set(chosen)):
+                for label, params in ablations(candidates[i]).items():
+                    start = time.perf_counter()
+                    same = params == candidates[i]
+                    pred = (fitted[i] if same else refit.fit(params, seed, Xtr, Ytr)
+                            ).predict(Xte)
+                    for k, t in enumerate(Ytr.columns):
+                        if chosen[k] == i:
+                            record(f"{GNN}[{label}]", t, pred[:, k], params, np.nan,
+                                   0.0 if same else time.perf_counter() - start)
+        return rows, preds, pd.concat(searches, ignore_index=True)
+    for t in Ytr.columns:
+        start = time.perf_counter()
+        family = per_target_family(name, inner_sets, t, config)
+        candidates = _adjust(name, family.candidates(config.n_candidates, seed), len(fit_idx))
+        y = Ytr[t].to_numpy()
+        chosen, search = halving_search(family, Xtr, y, (fit_idx, val_idx), seed,
+                                        candidates, halving, normalised_errors)
+        searches.append(search.assign(target=t))
+        last = search[search.rung == search.rung.max()].set_index("candidate")
+        params = candidates[chosen[0]]
+        model = per_target_family(name, outer_sets, t, config).fit(params, seed, Xtr, y)
+        record(name, t, model.predict(Xte), params, float(last.loc[chosen[0], "holdout_error"]),
+               time.perf_counter() - start)
+    return rows, preds, pd.concat(searches, ignore_index=True)
+
+
+def chosen_gbm(rows: pd.DataFrame, preds: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per (split, seed, fold, target): the GBM family with the lowest inner hold-out error,
+    copied as model ``chosen_gbm`` (column ``chosen`` names it)."""
+    keys = ["split", "seed", "fold", "target"]
+    gbm = rows[rows.model.isin(GBMS)]
+    if gbm.empty:
+        return rows.iloc[:0], preds.iloc[:0]
+    pick = gbm.sort_values([*keys, "inner_error", "model"]).groupby(keys).head(1)
+    out_rows = pick.assign(chosen=pick.model, model=CHOSEN_GBM, family="chosen")
+    which = pick[[*keys, "model"]]
+    out_preds = preds.merge(which, on=[*keys, "model"]).assign(model=CHOSEN_GBM)
+    return out_rows, out_preds
+
+
+def protocol_table(config: NestedConfig, splits: tuple[str, ...]) -> pd.DataFrame:
+    """One row per family: its candidates, halving schedule, resource per rung, what it
+    searches and the inner split of each protocol (the chapter's protocol table)."""
+    inner = "; ".join(
+        f"{s.replace('_', ' ')}: {config.holdout_fraction:.0%} of the "
+        f"{'rows' if s == 'random' else 'countries'}" for s in splits)
+    rows = []
+    for name in config.families:
+        halving = config.halving(name)
+        if halving.parameter is None:
+            resources = ", ".join(f"{halving.share(k):.2g}" for k in range(halving.n_rungs))
+            resource = f"share of the inner fitting rows: {resources}"
+            refit = "all training rows"
+        else:
+            units = [max(1, int(round(halving.share(k) * halving.top)))
+                     for k in range(halving.n_rungs)]
+            cap = config.epochs if name == GNN else config.tabm_epochs
+            resource = f"{halving.parameter}: {', '.join(map(str, units))}"
+            refit = f"all training rows, <= {cap} epochs, early stopping"
+        space = (GNN_SPACE if name == GNN else TABM_SPACE if name == TABM
+                 else _models(0)[name][1])
+        rows.append({"family": name,
+                     "fitted": "multi-target, chosen per target" if name == GNN
+                     else "per target",
+                     "candidates": config.n_candidates,
+                     "halving (candidates per rung)": " → ".join(
+                         map(str, halving.survivors(config.n_candidates))),
+                     "resource per rung": resource, "refit": refit,
+                     "searched": ", ".join([*space, "inputs"]), "inner hold-out": inner})
+    return pd.DataFrame(rows)
