@@ -99,9 +99,10 @@ class AutoencoderSelector(TransformerMixin, BaseEstimator):
         order = rng.permutation(len(z))
         n_val = max(1, int(round(self.validation_fraction * len(z))))
         val, train = torch.from_numpy(z[order[:n_val]]), torch.from_numpy(z[order[n_val:]])
-        torch.manual_seed(self.random_state)
-        self.model_ = Autoencoder(self.n_features_in_, self.hidden, self.latent_dim)
-        self.history_ = self._train(train, val)
+        with torch.random.fork_rng(devices=[]):  # seeded without touching the caller's RNG
+            torch.manual_seed(self.random_state)
+            self.model_ = Autoencoder(self.n_features_in_, self.hidden, self.latent_dim)
+            self.history_ = self._train(train, val)
         self.scores_ = pd.Series(self._permutation_scores(val.numpy(), rng),
                                  index=names, name="ae_significance")
         ranked = self.scores_.sort_values(ascending=False, kind="mergesort")

@@ -139,7 +139,7 @@ class GHGGraphDataset(InMemoryDataset):
     def __init__(self, root: str | Path, values: np.ndarray | None = None,
                  y: np.ndarray | None = None, spec: GraphSpec | None = None):
         self._values, self._y, self._spec = values, y, spec
-        super().__init__(str(root))
+        super().__init__(str(root), log=False)  # PyG's "Processing... Done!" goes to stderr
         self.load(self.processed_paths[0])
 
     @property

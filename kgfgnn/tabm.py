@@ -4,7 +4,10 @@ both the simulated benchmark and the real-data protocol."""
 
 from __future__ import annotations
 
+import contextlib
+import random
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -12,6 +15,21 @@ from sklearn.impute import SimpleImputer
 from sklearn.utils.validation import check_is_fitted
 
 from kgfgnn.search import grouped_holdout
+
+
+@contextlib.contextmanager
+def _caller_rngs_kept() -> Iterator[None]:
+    """pytabkit seeds torch's, numpy's and Python's global generators from ``random_state``;
+    put the caller's states back afterwards."""
+    import torch
+
+    py_state, np_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)
 
 
 class TabMRegressor(RegressorMixin, BaseEstimator):
@@ -55,8 +73,8 @@ class TabMRegressor(RegressorMixin, BaseEstimator):
             n_blocks=self.n_blocks, lr=self.lr, weight_decay=self.weight_decay,
             dropout=self.dropout, n_epochs=self.n_epochs, patience=self.patience,
             n_threads=1, verbosity=0, device="cpu")
-        with warnings.catch_warnings():  # pytabkit's internal tensor conversion warns
-            warnings.simplefilter("ignore", UserWarning)
+        with warnings.catch_warnings(), _caller_rngs_kept():
+            warnings.simplefilter("ignore", UserWarning)  # pytabkit's tensor conversion warns
             self.model_.fit(values[fit_idx], y[fit_idx], X_val=values[val_idx],
                             y_val=y[val_idx])
         return self

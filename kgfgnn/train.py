@@ -118,9 +118,10 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         self.x_scaler_ = StandardScaler().fit(X)
         self.y_scaler_ = StandardScaler().fit(self._forward_y(y))
         self.z_low_, self.z_high_ = self._range(y)
-        torch.manual_seed(self.random_state)
-        self.model_ = self._build()
-        self.history_ = self._train(X, y, self.epochs, self.lr, "fit", groups)
+        with torch.random.fork_rng(devices=[]):  # seeded without touching the caller's RNG
+            torch.manual_seed(self.random_state)
+            self.model_ = self._build()
+            self.history_ = self._train(X, y, self.epochs, self.lr, "fit", groups)
         return self
 
     def fine_tune(self, X, y, epochs: int, lr: float | None = None, groups=None,
@@ -138,18 +139,19 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
             self.y_scaler_ = StandardScaler().fit(self._forward_y(y))
         self.z_low_, self.z_high_ = self._range(y)
         lr = lr if lr is not None else self.lr / 3
-        torch.manual_seed(self.random_state + 1)
         parts = [self.history_]
-        if probe_epochs > 0:
-            heads = {id(p) for p in self.model_.heads.parameters()}
-            for p in self.model_.parameters():
-                p.requires_grad_(id(p) in heads)
-            try:
-                parts.append(self._train(X, y, probe_epochs, lr * 3, "probe", groups))
-            finally:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.random_state + 1)
+            if probe_epochs > 0:
+                heads = {id(p) for p in self.model_.heads.parameters()}
                 for p in self.model_.parameters():
-                    p.requires_grad_(True)
-        parts.append(self._train(X, y, epochs, lr, "fine_tune", groups))
+                    p.requires_grad_(id(p) in heads)
+                try:
+                    parts.append(self._train(X, y, probe_epochs, lr * 3, "probe", groups))
+                finally:
+                    for p in self.model_.parameters():
+                        p.requires_grad_(True)
+            parts.append(self._train(X, y, epochs, lr, "fine_tune", groups))
         self.history_ = pd.concat(parts, ignore_index=True)
         return self
 

@@ -173,8 +173,12 @@ def test_field_kgfgnn_ensemble_and_pretrained_members_unchanged(tiny_simulation)
     before = [{k: v.clone() for k, v in m.model_.state_dict().items()}
               for m in pretrained["members"]]
     tuned = FieldKGFGNN(pretrained=pretrained, n_members=3, fine_tune_epochs=2,
-                        probe_epochs=1).fit(X, y, groups)
+                        probe_epochs=1, lr=6e-3, dropout=0.25).fit(X, y, groups)
     assert len(tuned.members_) == 3
+    for member in tuned.members_:  # the searched settings, not the pretraining ones, apply
+        rates = member.history_.groupby("stage", sort=False).lr.first()
+        assert rates["fine_tune"] == pytest.approx(2e-3) and rates["probe"] == pytest.approx(6e-3)
+        assert {m.p for m in member.model_.modules() if isinstance(m, torch.nn.Dropout)} == {0.25}
     pred = tuned.predict(X)
     assert pred.shape == (len(X),) and np.isfinite(pred).all()
     np.testing.assert_allclose(pred, np.mean([m.predict(tuned._inputs(X))

@@ -196,3 +196,110 @@ def test_book_reads_like_a_paper(book, executed):
     assert sum(len(re.findall(r'class="caption-number">Fig\. \d+', h)) for h in html) >= 12
     assert not any("cdn.jsdelivr.net/npm/mathjax" in h for h in html)
     assert list((book / "_static").rglob("tex-chtml*.js")), "MathJax copy not in _static"
+
+
+class _Reader(HTMLParser):
+    """What a reader sees of a chapter: visible prose (code cells, maths and scripts left
+    out), stderr output blocks and every table's header and body rows."""
+
+    SKIP = {"script", "style", "pre", "code", "mjx-container"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.text, self.stderr, self.tables = [], 0, []
+        self._skip = self._math = 0
+        self._stack: list[tuple[str, bool, bool]] = []
+        self._row: list[tuple[str, str]] | None = None
+        self._cell: list[str] | None = None
+        self._in_head = False
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+            "source", "track", "wbr"}
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if "stderr" in classes and "output" in classes:
+            self.stderr += 1
+        if tag == "table":
+            self.tables.append({"head": [], "body": []})
+        elif tag == "thead":
+            self._in_head = True
+        elif tag == "tr" and self.tables:
+            self._row = []
+        elif tag in ("th", "td") and self._row is not None:
+            self._cell = []
+        if tag in self.VOID:
+            return
+        skipped = tag in self.SKIP or "cell_input" in classes
+        math = "math" in classes and not skipped
+        self._skip += skipped
+        self._math += math
+        self._stack.append((tag, skipped, math))
+
+    def handle_endtag(self, tag):
+        while self._stack:
+            name, skipped, math = self._stack.pop()
+            self._skip -= skipped
+            self._math -= math
+            if name == tag:
+                break
+        if tag in ("th", "td") and self._cell is not None and self._row is not None:
+            self._row.append((tag, "".join(self._cell).strip()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None and self.tables:
+            self.tables[-1]["head" if self._in_head else "body"].append(self._row)
+            self._row = None
+        elif tag == "thead":
+            self._in_head = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        if not self._skip and not self._math:
+            self.text.append(data)
+
+
+def _significant_digits(cell: str) -> int:
+    digits = cell.lstrip("+-").replace(".", "").lstrip("0")
+    return len(digits)
+
+
+def test_rendered_chapters_show_no_plumbing(book):
+    """No literal MyST role, no stray "$", no stderr block, no table showing pandas row
+    numbers, no raw float with more than four significant digits; the introduction's claim
+    table narrow enough to show its verdict column whole."""
+    pages = sorted((book / "book" / "executed").glob("*.html")) + [book / "book" / "intro.html"]
+    problems = []
+    for page in pages:
+        reader = _Reader()
+        reader.feed(page.read_text())
+        text = " ".join(reader.text)
+        roles = re.findall(r"\{(?:sub|sup|glue:?\w*|cite|doc|ref|math)\}`", text)
+        if roles:
+            problems.append(f"{page.name}: literal roles {roles[:3]}")
+        if "$" in text:
+            problems.append(f"{page.name}: stray '$' near "
+                            f"{text[max(0, text.index('$') - 60):text.index('$') + 20]!r}")
+        if reader.stderr:
+            problems.append(f"{page.name}: {reader.stderr} stderr block(s)")
+        for k, table in enumerate(reader.tables):
+            row_heads = [row[0][1] for row in table["body"] if row and row[0][0] == "th"]
+            named = any(row and row[0][0] == "th" and row[0][1] for row in table["head"])
+            if (row_heads and all(re.fullmatch(r"-?\d+", h) for h in row_heads)
+                    and not named):
+                problems.append(f"{page.name}: table {k} shows pandas row numbers")
+            raw = [cell for row in table["body"] for tag, cell in row
+                   if re.fullmatch(r"-?\d*\.\d+", cell) and _significant_digits(cell) > 4]
+            if raw:
+                problems.append(f"{page.name}: table {k} raw floats {raw[:3]}")
+    assert not problems, "\n".join(problems)
+    intro = _Reader()
+    intro.feed((book / "book" / "intro.html").read_text())
+    claim = next(t for t in intro.tables if t["head"] and any(
+        "verdict" in cell for _, cell in t["head"][0]))
+    columns = len(claim["head"][0])
+    widest = [max(len(row[i][1]) for row in claim["head"] + claim["body"] if len(row) > i)
+              for i in range(columns)]
+    # ~7.5 px per character at the theme's table font: the book's content column at a
+    # 1,400-pixel window is about 900 px wide
+    assert columns <= 6 and sum(widest) * 7.5 + 16 * columns <= 900, widest

@@ -20,6 +20,7 @@ import copy
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -145,7 +146,8 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
 
     With ``pretrained`` (from :func:`pretrain`), every pretrained member is fine-tuned on the
     training studies with their own scalers, first as a linear probe of the output heads for
-    ``probe_epochs``, then all weights for ``fine_tune_epochs`` at a third of ``lr``; members
+    ``probe_epochs``, then all weights for ``fine_tune_epochs`` at a third of ``lr`` (its own
+    ``lr``, ``dropout`` and ``weight_decay``, not the pretraining ones); members
     are repeated with new seeds until there are ``n_members``. Without, each member is trained
     from scratch on a graph built from the training rows.
     """
@@ -195,9 +197,14 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
             if self.pretrained is not None:
                 base = self.pretrained["members"][i % len(self.pretrained["members"])]
                 member = copy.deepcopy(base).set_params(random_state=seed, patience=self.patience,
-                                                        weight_decay=self.weight_decay)
-                member.fine_tune(inputs, y, epochs=self.fine_tune_epochs, groups=groups,
-                                 refit_scalers=True, probe_epochs=self.probe_epochs)
+                                                        weight_decay=self.weight_decay,
+                                                        dropout=self.dropout)
+                for module in member.model_.modules():  # the searched dropout takes effect
+                    if isinstance(module, torch.nn.Dropout):
+                        module.p = self.dropout
+                member.fine_tune(inputs, y, epochs=self.fine_tune_epochs, lr=self.lr / 3,
+                                 groups=groups, refit_scalers=True,
+                                 probe_epochs=self.probe_epochs)
             else:
                 member = KGFGNNRegressor(
                     spec=self.spec_, epochs=self.epochs, hidden=self.hidden,
