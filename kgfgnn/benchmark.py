@@ -114,8 +114,11 @@ def run_benchmark(features: pd.DataFrame, targets: pd.DataFrame, groups: np.ndar
                 tasks += [_Task(split, run_seed, k, train, test, name,
                                 s < config.ablation_seeds and split in config.ablation_splits)
                           for name in config.nested.families]
-    cost = {GNN: 0, TABM: 1}  # the longest units first, for load balance
-    tasks.sort(key=lambda t: cost.get(t.family, 2))
+    # Whole outer folds one after another (out of country first, the claim's protocol), the
+    # longest units of a fold first: an interrupted run leaves complete folds in the cache.
+    cost = {GNN: 0, TABM: 1}
+    tasks.sort(key=lambda t: (t.split != "leave_countries_out", t.seed, t.fold,
+                              cost.get(t.family, 2)))
     log(f"{len(tasks)} units")
     call = delayed(_cached_task)
     jobs = (call(cache, task, features, targets, groups, list(autoencoder), tuple(keep),

@@ -22,11 +22,13 @@ from kgfgnn.evaluate import summarise
 TABLES: dict[str, tuple[str, list[str] | None]] = {
     "benchmark_claim.csv": ("benchmark/claim.parquet", None),
     "benchmark_claim_log_scale.csv": ("benchmark/claim_log.parquet", None),
+    "benchmark_claim_post_hoc.csv": ("benchmark/claim_post_hoc.parquet", None),
+    "benchmark_ablations.csv": ("benchmark/ablations.parquet", None),
     "benchmark_paired_differences.csv": ("benchmark/paired_differences.parquet", None),
     "benchmark_results_per_fold.csv": ("benchmark/results.parquet", [
         "split", "seed", "fold", "model", "family", "features", "target", "n_train",
-        "n_test", "r2", "rmse", "mae", "rmse_log", "fit_seconds", "epochs_run", "train_mse_scaled",
-        "val_mse_scaled", "params"]),
+        "n_test", "r2", "rmse", "mae", "rmse_log", "inner_error", "chosen", "fit_seconds",
+        "epochs_run", "train_mse_scaled", "val_mse_scaled", "params"]),
     "realworld_carey_results.csv": ("realworld/results.parquet", None),
     "realworld_carey_interval_coverage.csv": ("realworld/interval_coverage.parquet", None),
     "dose_response_results.csv": ("dose_response/results.parquet", None),

@@ -34,6 +34,7 @@ def data_file(relative: str) -> Path:
     return path
 
 
-def artefact_dir(profile: str) -> Path:
-    """Default artefact folder of a profile: ``artefacts/<profile>`` in the repository."""
-    return REPO_ROOT / "artefacts" / profile
+def artefact_dir(profile: str, root: str | os.PathLike | None = None) -> Path:
+    """Default artefact folder of a profile: ``artefacts/<profile>`` under ``root`` (the
+    working folder when not given), not under the installed source tree."""
+    return Path(root if root is not None else Path.cwd()).resolve() / "artefacts" / profile

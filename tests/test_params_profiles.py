@@ -75,3 +75,11 @@ def test_notebooks_are_committed_without_outputs():
         nb = nbformat.read(path, as_version=4)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), path
     assert PROFILES_DIR.is_dir()
+
+
+def test_artefact_dir_is_under_the_working_folder_not_the_source_tree(tmp_path, monkeypatch):
+    from kgfgnn.paths import artefact_dir
+
+    monkeypatch.chdir(tmp_path)
+    assert artefact_dir("quick") == tmp_path.resolve() / "artefacts" / "quick"
+    assert artefact_dir("full", tmp_path / "x") == (tmp_path / "x").resolve() / "artefacts" / "full"
