@@ -252,6 +252,9 @@ def ablation_table(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
 
 
 TARGET_UNITS = {"n2o": "kg N2O-N/ha/yr", "co2": "kg CO2-C/ha/yr", "ch4": "kg CH4-C/ha/yr"}
+# Short labels for readers' tables.
+TARGET_LABELS = {"n2o": "N₂O (kg N/ha/yr)", "co2": "CO₂ (kg C/ha/yr)", "ch4": "CH₄ (kg C/ha/yr)"}
+PROTOCOL_LABELS = {"leave_countries_out": "out of country", "random": "random CV"}
 
 
 def claim_table(claim: pd.DataFrame) -> pd.DataFrame:
@@ -260,8 +263,8 @@ def claim_table(claim: pd.DataFrame) -> pd.DataFrame:
     target, the difference with its 95 % interval and the verdict
     (:func:`claim_details` has the models and spreads)."""
     return pd.DataFrame({
-        "protocol": claim.split.str.replace("_", " "),
-        "target": [f"{t.upper()} ({TARGET_UNITS.get(t, '')})" for t in claim.target],
+        "protocol": claim.split.map(lambda s: PROTOCOL_LABELS.get(s, s.replace("_", " "))),
+        "target": claim.target.map(lambda t: TARGET_LABELS.get(t, t.upper())),
         "RMSE KG-FGNN / GBM": [f"{number(a)} / {number(b)}" for a, b in
                                zip(claim.kg_fgnn_rmse, claim.gbm_rmse, strict=True)],
         "ratio (paper ≤)": [f"{r:.2f} ({p:.3g})" for r, p in
@@ -276,8 +279,8 @@ def claim_details(claim: pd.DataFrame) -> pd.DataFrame:
     """The models behind each row of :func:`claim_table` (for the nested claim, how often
     each GBM family was chosen), the RMSE spreads over seeds x folds and the pairs."""
     return pd.DataFrame({
-        "protocol": claim.split.str.replace("_", " "),
-        "target": claim.target.str.upper(),
+        "protocol": claim.split.map(lambda s: PROTOCOL_LABELS.get(s, s.replace("_", " "))),
+        "target": claim.target.map(lambda t: TARGET_LABELS.get(t, t.upper())),
         "KG-FGNN": claim.kg_fgnn,
         "GBM": [f"{g} ({c})" if c else g for g, c in
                 zip(claim.best_gbm, claim.gbm_chosen, strict=True)],

@@ -33,7 +33,7 @@ from kgfgnn.baselines import BASELINES, LogTargetRegressor, _models, make_baseli
 from kgfgnn.evaluate import metrics
 from kgfgnn.graphs import DATA, KNOWLEDGE, build_multigraph
 from kgfgnn.scales import signed_log1p
-from kgfgnn.search import Family, Halving, grouped_holdout, halving_search
+from kgfgnn.search import MIN_GROUPS, Family, Halving, grouped_holdout, halving_search
 from kgfgnn.tabm import TabMRegressor
 from kgfgnn.train import KGFGNNRegressor
 
@@ -62,8 +62,10 @@ def mutual_information_selection(X: pd.DataFrame, y: np.ndarray, size: int,
     if not 1 <= size <= X.shape[1]:
         raise ValueError(f"size={size}: must be between 1 and {X.shape[1]}")
     z = StandardScaler().fit_transform(X.to_numpy(dtype=float))
+    neighbours = max(1, min(3, len(X) - 1))  # 3, sklearn's default, unless fewer rows
     mi = pd.Series(mutual_info_regression(z, signed_log1p(np.asarray(y, dtype=float)),
-                                          random_state=seed), index=X.columns)
+                                          n_neighbors=neighbours, random_state=seed),
+                   index=X.columns)
     chosen = [c for c in keep if c in X.columns]
     chosen += [c for c in mi.sort_values(ascending=False, kind="stable").index
                if c not in chosen][:max(0, size - len(chosen))]
@@ -213,8 +215,10 @@ def normalised_errors(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
 
 def inner_holdout(split: str, groups: np.ndarray, seed: int, fraction: float
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """The inner (fit, scored) rows of an outer training fold, grouped like the outer test."""
-    if split == "random":
+    """The inner (fit, scored) rows of an outer training fold, grouped like the outer test
+    (random rows where a training fold has fewer than ``MIN_GROUPS`` groups to hold out, as
+    in the tiny test profile)."""
+    if split == "random" or len(np.unique(groups)) < MIN_GROUPS:
         return next(ShuffleSplit(1, test_size=fraction, random_state=seed)
                     .split(np.zeros(len(groups))))
     return grouped_holdout(groups, seed, fraction)

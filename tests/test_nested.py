@@ -119,6 +119,9 @@ def test_inner_holdout_is_grouped_like_the_outer_test():
     assert not set(groups[fit_idx]) & set(groups[val_idx]) and len(set(groups[val_idx])) == 2
     fit_idx, val_idx = inner_holdout("random", groups, 0, 0.25)
     assert len(val_idx) == 40 and not set(fit_idx) & set(val_idx)
+    few = np.repeat(["a", "b"], 20)  # too few countries to hold one out: rows instead
+    fit_idx, val_idx = inner_holdout("leave_countries_out", few, 0, 0.25)
+    assert len(val_idx) == 10 and not set(fit_idx) & set(val_idx)
 
 
 def test_run_family_baseline_refits_the_choice_on_the_whole_fold():
