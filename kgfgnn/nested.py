@@ -29,7 +29,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from kgfgnn.baselines import BASELINES, LogTargetRegressor, _models, make_baseline
+from kgfgnn.baselines import BASELINES, LogTargetRegressor, baseline_family
 from kgfgnn.evaluate import metrics
 from kgfgnn.graphs import DATA, KNOWLEDGE, build_multigraph
 from kgfgnn.scales import signed_log1p
@@ -228,21 +228,20 @@ def per_target_family(name: str, sets: InputSets, target: str, config: NestedCon
                       ) -> Family:
     """A baseline or TabM for one target, its inputs part of the space."""
     if name == TABM:
-        def build(p: dict, seed: int):
-            p = dict(p)
-            inputs = p.pop("inputs")
-            model = TabMRegressor(random_state=seed, tabm_k=16,
-                                  n_epochs=p.pop("n_epochs", config.tabm_epochs), **p)
-            return Pipeline([("columns", ColumnSubset(tuple(sets.columns(inputs, target)))),
-                             ("model", LogTargetRegressor(model))])
-        return Family(TABM, build, TABM_SPACE | {"inputs": list(INPUT_SETS)})
-    space = _models(0)[name][1]
+        def make(p: dict, seed: int):
+            return LogTargetRegressor(TabMRegressor(
+                random_state=seed, tabm_k=16, n_epochs=p.pop("n_epochs", config.tabm_epochs),
+                **p))
+        space = TABM_SPACE
+    else:
+        base = baseline_family(name)
+        make, space = base.build, base.space
 
     def build(p: dict, seed: int):
         p = dict(p)
         inputs = p.pop("inputs")
         return Pipeline([("columns", ColumnSubset(tuple(sets.columns(inputs, target)))),
-                         ("model", make_baseline(name, seed, **p))])
+                         ("model", make(p, seed))])
     return Family(name, build, space | {"inputs": list(INPUT_SETS)})
 
 
@@ -400,7 +399,7 @@ def protocol_table(config: NestedConfig, splits: tuple[str, ...]) -> pd.DataFram
             resource = f"{halving.parameter}: {', '.join(map(str, units))}"
             refit = f"all training rows, <= {cap} epochs, early stopping"
         space = (GNN_SPACE if name == GNN else TABM_SPACE if name == TABM
-                 else _models(0)[name][1])
+                 else baseline_family(name).space)
         rows.append({"family": name,
                      "fitted": "multi-target, chosen per target" if name == GNN
                      else "per target",
