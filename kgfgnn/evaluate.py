@@ -40,9 +40,10 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
             "mae": float(mean_absolute_error(y_true, y_pred))}
 
 
-def summarise(results: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+def summarise(results: pd.DataFrame, by: list[str],
+              metrics: tuple[str, ...] = ("r2", "rmse", "mae")) -> pd.DataFrame:
     """Mean and standard deviation (over seeds and folds) of each metric."""
-    agg = results.groupby(by)[["r2", "rmse", "mae"]].agg(["mean", "std"])
+    agg = results.groupby(by)[list(metrics)].agg(["mean", "std"])
     agg.columns = [f"{m}_{s}" for m, s in agg.columns]
     return agg.reset_index()
 
@@ -108,10 +109,11 @@ def format_table(summary: pd.DataFrame, index: list[str], digits: int = 3,
     """``mean ± sd`` strings for display (``digits`` significant digits). With ``unit``, the
     columns are labelled for readers: ``R²``, ``RMSE (unit)``, ``MAE (unit)``."""
     out = summary[index].copy()
-    for m in ("r2", "rmse", "mae"):
+    for m in ("r2", "rmse", "mae", "rmse_log"):
         if f"{m}_mean" in summary:
             out[m] = [f"{a:.{digits}g} ± {b:.{digits}g}" if np.isfinite(b) else f"{a:.{digits}g}"
                       for a, b in zip(summary[f"{m}_mean"], summary[f"{m}_std"], strict=True)]
     if unit is not None:
-        out = out.rename(columns={"r2": "R²", "rmse": f"RMSE ({unit})", "mae": f"MAE ({unit})"})
+        out = out.rename(columns={"r2": "R²", "rmse": f"RMSE ({unit})", "mae": f"MAE ({unit})",
+                                  "rmse_log": "RMSE (signed-log scale)"})
     return out

@@ -35,7 +35,7 @@ from kgfgnn.graphs import DATA, KNOWLEDGE, build_multigraph
 from kgfgnn.scales import signed_log1p
 from kgfgnn.search import MIN_GROUPS, Family, Halving, grouped_holdout, halving_search
 from kgfgnn.tabm import TabMRegressor
-from kgfgnn.train import KGFGNNRegressor
+from kgfgnn.train import DEFAULTS, KGFGNNRegressor
 
 INPUT_SETS = ("autoencoder", "mutual_information", "all")
 EDGE_SETS = {"both": (KNOWLEDGE, DATA), "knowledge": (KNOWLEDGE,), "data": (DATA,)}
@@ -125,11 +125,14 @@ class GraphKGFGNN(RegressorMixin, BaseEstimator):
     and/or data edges (``edges``), one graph per target or one shared (``graph``)."""
 
     def __init__(self, nodes: tuple[str, ...] = (), edges: str = "both",
-                 graph: str = "per_target", corr_threshold: float = 0.3, layer: str = "sage",
-                 hidden: int = 32, n_layers: int = 2, dropout: float = 0.1,
-                 readout: str = "pool", lr: float = 3e-3, weight_decay: float = 1e-4,
-                 epochs: int = 200, patience: int = 20, batch_size: int = 128,
-                 targets: tuple[str, ...] = (), random_state: int = 0):
+                 graph: str = "per_target", corr_threshold: float = 0.3,
+                 layer: str = DEFAULTS["layer"], hidden: int = DEFAULTS["hidden"],
+                 n_layers: int = DEFAULTS["n_layers"], dropout: float = DEFAULTS["dropout"],
+                 readout: str = DEFAULTS["readout"], lr: float = DEFAULTS["lr"],
+                 weight_decay: float = DEFAULTS["weight_decay"],
+                 epochs: int = DEFAULTS["epochs"], patience: int = DEFAULTS["patience"],
+                 batch_size: int = DEFAULTS["batch_size"], targets: tuple[str, ...] = (),
+                 random_state: int = 0):
         self.nodes = nodes
         self.targets = targets
         self.edges = edges

@@ -219,12 +219,17 @@ def metric_bars(summary: pd.DataFrame, metric: str, hue: str, x: str = "model",
 
 
 @_with_palette
-def learning_curve(results: pd.DataFrame, metric: str = "rmse"):
-    """Error against the number of real training sites, per approach."""
+def learning_curve(results: pd.DataFrame, metric: str = "rmse", label: str = "",
+                   unit: str = "group", approaches: tuple[str, ...] | None = None):
+    """Error against the number of training groups (sites, studies), per approach: the
+    grouped design of the real-data protocol (:func:`kgfgnn.fielddata.study.run_study`)."""
+    part = results[results.design == "grouped"] if "design" in results else results
+    if approaches is not None:
+        part = part[part.model.isin(approaches)]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    sns.lineplot(data=results, x="n_sites", y=metric, hue="approach", marker="o",
+    sns.lineplot(data=part, x="train_groups", y=metric, hue="model", marker="o",
                  errorbar="se", ax=ax)
-    ax.set(xscale="log", xlabel="real training sites", ylabel=f"{metric} (g N2O-N/ha/day)")
+    ax.set(xscale="log", xlabel=f"training {unit}s", ylabel=f"{metric} {label}".strip())
     ax.legend(fontsize=7)
     return fig
 

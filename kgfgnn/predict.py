@@ -10,11 +10,10 @@ import pandas as pd
 
 from kgfgnn.atomic import atomic_path
 from kgfgnn.bundles import KINDS, BundleError, load_bundle
+from kgfgnn.fielddata.carey import predict_carey
 from kgfgnn.fielddata.datasets import CAREY, DATASETS, DOSE_RESPONSE
-from kgfgnn.fielddata.intervals import CONFIDENCE, interval_from_residuals
 from kgfgnn.fielddata.schema import FieldInputError
-from kgfgnn.realworld import map_real, with_latent
-from kgfgnn.train import KGFGNNRegressor
+from kgfgnn.realworld import map_real
 
 PREDICTION_COLUMN = "predicted_emission_g_n2o_n_ha_day"
 MAX_N_RATE = 2000.0  # kg N/ha, as the dose-response schema (kgfgnn/fielddata/datasets.py)
@@ -34,12 +33,6 @@ def validate_input(frame: pd.DataFrame) -> pd.DataFrame:
         return CAREY.validate(frame)
     except FieldInputError as err:
         raise PredictionInputError(str(err)) from None
-
-
-def predict_frame(model: KGFGNNRegressor, latent: list[str], frame: pd.DataFrame) -> np.ndarray:
-    """Predicted mean N2O flux (g N2O-N/ha/day) for validated rows."""
-    features = with_latent(map_real(frame), latent)
-    return np.asarray(model.predict(features)).reshape(-1)
 
 
 def read_input_csv(path: Path, dtype: dict[str, type]) -> pd.DataFrame:
@@ -105,7 +98,7 @@ def predict_csv(model_path: str | Path, input_path: str | Path,
     The model bundle (:mod:`kgfgnn.bundles`) decides the schema: the dose-response studies
     (columns of ``kensyn_n2o_dose_response.csv``, 90 % intervals, digital twin) or the Carey
     data (``fertilizer``, ``carbon``, ``n.input``; 90 % split-conformal intervals from its
-    grouped-CV residuals)."""
+    grouped-CV residuals; the approach chosen by grouped CV)."""
     from kgfgnn.fielddata import model_bundle as dose
 
     model_path, input_path, output_path = Path(model_path), Path(input_path), Path(output_path)
@@ -132,19 +125,16 @@ def predict_csv(model_path: str | Path, input_path: str | Path,
             raise PredictionInputError(f"input file {input_path}: {err}") from None
         write_output(out, output_path)
         return len(out)
-    residuals = bundle.get("conformal_residuals")
-    if not residuals:
+    if len(bundle.get("residuals", ())) == 0 or "clip_range" not in bundle:
         raise PredictionInputError(
-            f"model file {model_path} has no conformal calibration residuals (written by an "
-            "older version): re-run notebook 05_realworld to write the model again")
+            f"model file {model_path} has no conformal calibration residuals or prediction "
+            "range (written by an older version): re-run notebook 05_realworld to write the "
+            "model again")
     frame = valid
     if n_rates:
         frame = pd.concat([frame.assign(**{"n.input": r}) for r in n_rates], ignore_index=True)
     out = frame.copy()
-    out[PREDICTION_COLUMN] = predict_frame(bundle["model"], list(bundle.get("latent", [])),
-                                           frame)
-    out[LOWER_COLUMN], out[UPPER_COLUMN] = interval_from_residuals(
-        out[PREDICTION_COLUMN].to_numpy(), np.asarray(residuals, dtype=float),
-        float(bundle.get("conformal_confidence", CONFIDENCE)))
+    out[PREDICTION_COLUMN], out[LOWER_COLUMN], out[UPPER_COLUMN] = predict_carey(
+        bundle, map_real(frame))
     write_output(out, output_path)
     return len(out)

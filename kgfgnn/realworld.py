@@ -84,13 +84,15 @@ def load_real() -> pd.DataFrame:
 
 
 def simulated_observables(seasonal: pd.DataFrame) -> pd.DataFrame:
-    """Simulated seasons in the same observed space, with the daily mean N2O flux target."""
+    """Simulated seasons in the same observed space, with the daily mean N2O flux target and
+    the simulated site (``site_id``, the group of the simulation's early stopping)."""
     frame = pd.concat([
         seasonal[["n_rate_kg_ha"]].astype(float),
         seasonal[["soil_oc_pct"]].astype(float),
         n_form_fractions(seasonal["fertiliser"], seasonal["n_rate_kg_ha"]),
     ], axis=1)
     frame[TARGET] = 1000 * seasonal["n2o_kg_n_ha_season"] / seasonal["season_days"].clip(lower=1)
+    frame["site_id"] = seasonal["site_id"].astype(str)
     return frame
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -275,3 +276,11 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         self.model_.load_state_dict(ckpt["state_dict"])
         self.model_.eval()
         return self, ckpt["extra"]
+
+
+# The trainer's defaults, declared once (in KGFGNNRegressor's signature): the wrappers that
+# build their own graph (the benchmark's GraphKGFGNN, the field data's FieldKGFGNN) take
+# their defaults from here, so that a changed default reaches every configuration.
+DEFAULTS: dict[str, object] = {
+    name: p.default for name, p in inspect.signature(KGFGNNRegressor.__init__).parameters.items()
+    if name != "self"}

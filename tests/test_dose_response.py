@@ -32,12 +32,11 @@ from kgfgnn.fielddata.model_bundle import (
 )
 from kgfgnn.fielddata.protocol import (
     CLIMATE_GROUPS,
-    DoseProtocol,
-    families,
-    fit_approach,
-    protocol_inputs,
+    FieldProtocol,
+    dose_study,
     splits,
 )
+from kgfgnn.fielddata.study import fit_approach
 
 
 def test_data_and_field_emission_factors():
@@ -124,7 +123,7 @@ def test_twin_fill_values_come_from_the_training_studies():
 
 def test_leave_climate_out_never_shares_a_climate_group():
     data = load_dose_response()
-    protocol = DoseProtocol(n_folds=3, n_seeds=2)
+    protocol = FieldProtocol(n_folds=3, n_seeds=2)
     units = list(splits(data, protocol, seed=1))
     lco = [u for u in units if u[0] == "leave_climate_out"]
     assert len(lco) == len(set(CLIMATE_GROUPS.values())) == 3
@@ -142,8 +141,8 @@ def test_protocol_tables_do_not_depend_on_the_number_of_workers():
     data = load_dose_response()
     keep = sorted(data.Ref_num.unique())[:24]
     data = data[data.Ref_num.isin(keep)].reset_index(drop=True)
-    protocol = DoseProtocol(n_folds=2, n_seeds=1, search_iter=2, curve_studies=(6,),
-                            gnn_epochs=2, n_members=2)
+    protocol = FieldProtocol(n_folds=2, n_seeds=1, search_iter=2, curve_groups=(6,),
+                             gnn_epochs=2, n_members=2)
     approaches = ("real_only:loglinear", "real_only:hist_gradient_boosting",
                   "real_only:mixed_model", "real_only:kg_fgnn")
     one, p_one, _ = run_protocol(data, None, protocol, seed=3, workers=1,
@@ -163,11 +162,8 @@ def test_protocol_tables_do_not_depend_on_the_number_of_workers():
 @pytest.fixture(scope="module")
 def bundle_path(tmp_path_factory):
     data = load_dose_response()
-    protocol = DoseProtocol(search_iter=2)
-    inputs = protocol_inputs(data, None)
-    y, groups = data.log_N2O.to_numpy(), data[GROUP].astype(str).to_numpy()
-    model, _ = fit_approach("real_only:hist_gradient_boosting", inputs, y, groups,
-                            np.arange(len(data)), 0, 2, families(protocol))
+    study = dose_study(data, None, FieldProtocol(search_iter=2), seed=0)
+    model, _ = fit_approach(study, "real_only:hist_gradient_boosting", np.arange(len(data)), 0)
     residuals = np.random.default_rng(0).normal(scale=1.0, size=300)
     path = tmp_path_factory.mktemp("m") / "dose.pt"
     save_bundle(path, make_bundle("real_only:hist_gradient_boosting", model, residuals, data,

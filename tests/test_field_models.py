@@ -16,6 +16,8 @@ from kgfgnn.fielddata.estimators import (
     MixedInterceptRegressor,
     TwinResidualRegressor,
 )
+from kgfgnn.fielddata.knowledge_gnn import FieldKGFGNN
+from kgfgnn.fielddata.study import ColumnPrediction
 from kgfgnn.search import Family, grouped_holdout, random_search
 from kgfgnn.simulate.windows import (
     WINDOW_DAYS,
@@ -114,8 +116,13 @@ def test_residual_learning_adds_the_twin_back():
     (lambda: MixedInterceptRegressor(("ln_window_days", "N_rate")), {"groups": True}),
     (lambda: CalibratedTwin(), {}),
     (lambda: TwinResidualRegressor(Ridge()), {}),
+    (lambda: ColumnPrediction("twin_log_n2o_window"), {}),
+    (lambda: FieldKGFGNN(nodes=("N_rate", "ln_window_days"), epochs=2, hidden=8,
+                         n_members=2), {"groups": True}),
 ])
 def test_estimator_contract(make, fit_kw):
+    """The estimators of the real-data protocol (FieldKGFGNN as the Carey data configure it:
+    its own node columns) keep scikit-learn's contract."""
     X, y, groups = _grouped()
     X = X.assign(twin_log_n2o_window=np.log(1 + X.N_rate / 100),
                  twin_log_nit_window=np.log(0.1 + X.N_rate / 1000))

@@ -6,8 +6,9 @@ import pytest
 
 from kgfgnn.bundles import save_bundle
 from kgfgnn.cli import main
-from kgfgnn.fielddata.intervals import calibration_residuals, residual_coverage
-from kgfgnn.graphs import build_multigraph
+from kgfgnn.fielddata.carey import KIND, carey_bundle, carey_families, carey_inputs
+from kgfgnn.fielddata.intervals import log_residual_coverage
+from kgfgnn.fielddata.protocol import FieldProtocol
 from kgfgnn.predict import PREDICTION_COLUMN, PredictionInputError, validate_input
 from kgfgnn.realworld import (
     FERTILISER_CODES,
@@ -16,10 +17,8 @@ from kgfgnn.realworld import (
     latent_pathway_nodes,
     load_real,
     map_real,
-    with_latent,
 )
-from kgfgnn.train import KGFGNNRegressor
-from kgfgnn.variables import CANDIDATES
+from kgfgnn.scales import signed_expm1, signed_log1p
 
 
 def test_real_data_mapping():
@@ -40,19 +39,43 @@ def test_latent_nodes_carry_the_pathway():
     assert not set(latent) & set(OBSERVED)
 
 
+class _MeanOfSimulation:
+    """A stand-in for the simulation's conditional-mean model (its interface: predict)."""
+
+    def predict(self, X):
+        return np.log1p(X["n_rate_kg_ha"].to_numpy() / 100)
+
+
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
+    """A Carey bundle of a hybrid approach (the conditional mean enters the inputs)."""
     real = load_real()
-    latent = latent_pathway_nodes("n2o")
-    X = with_latent(real[list(OBSERVED)], latent)
-    spec = build_multigraph(X, real[[TARGET]].set_axis(["n2o"], axis=1), [*OBSERVED, *latent],
-                            0.3, universe=list(CANDIDATES))
-    model = KGFGNNRegressor(spec=spec, epochs=3, hidden=8).fit(X, real[TARGET].to_numpy())
+    knowledge = _MeanOfSimulation()
+    X = carey_inputs(real, knowledge)["hybrid"]
+    y = signed_log1p(real[TARGET].to_numpy())
+    family = carey_families(FieldProtocol(), None)["ridge"]
+    model = family.fit({"alpha": 1.0}, 0, X, y)
     path = tmp_path_factory.mktemp("m") / "model.joblib"
-    residuals = calibration_residuals(real[TARGET].to_numpy(), model.predict(X))
-    save_bundle(path, {"kind": "kgfgnn-carey-model", "model": model, "latent": latent,
-                       "conformal_residuals": residuals.tolist(), "conformal_confidence": 0.9})
+    residuals = y - model.predict(X)
+    save_bundle(path, carey_bundle("hybrid:ridge", model, residuals, (y.min(), y.max()),
+                                   knowledge))
     return path
+
+
+def test_carey_bundle_predicts_what_its_model_does(model_path, tmp_path):
+    real = load_real().head(5)
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    raw = pd.DataFrame({"fertilizer": real.fertilizer, "carbon": real.soil_oc_pct,
+                        "n.input": real.n_rate_kg_ha})
+    raw.to_csv(src, index=False)
+    assert main(["predict", "--model", str(model_path), "--input", str(src),
+                 "--output", str(out)]) == 0
+    import joblib
+
+    bundle = joblib.load(model_path)
+    expected = bundle["model"].predict(carey_inputs(map_real(raw), _MeanOfSimulation())["hybrid"])
+    expected = signed_expm1(np.clip(expected, *bundle["clip_range"]))
+    np.testing.assert_allclose(pd.read_csv(out)[PREDICTION_COLUMN], expected, rtol=1e-6)
 
 
 def test_predict_round_trip(model_path, tmp_path):
@@ -161,27 +184,25 @@ def test_unwritable_output_folder_is_one_line(model_path, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "in.csv"]
 
 
-def test_residual_intervals_cover_exchangeable_data_at_the_nominal_rate():
+def test_log_residual_intervals_cover_exchangeable_data_at_the_nominal_rate():
     rng = np.random.default_rng(0)
-    y = np.exp(rng.normal(size=2000))
-    pred = y * np.exp(rng.normal(scale=0.5, size=2000))
+    y = rng.normal(size=2000)
+    pred = y + rng.normal(scale=0.5, size=2000)
     frame = pd.DataFrame({"seed": 0, "fold": np.arange(2000) % 5, "y": y, "pred": pred})
-    coverage = residual_coverage(frame, confidence=0.9)
+    coverage = log_residual_coverage(frame, confidence=0.9)
     assert len(coverage) == 5
     assert 0.86 <= coverage.coverage.mean() <= 0.94
-    narrow = residual_coverage(frame.assign(pred=y * np.exp(rng.normal(scale=0.1, size=2000))))
-    assert narrow.median_width_log.median() < coverage.median_width_log.median()
+    narrow = log_residual_coverage(frame.assign(pred=y + rng.normal(scale=0.1, size=2000)))
+    assert narrow.median_width.median() < coverage.median_width.median()
 
 
 def test_a_carey_model_without_calibration_is_one_line(tmp_path, capsys):
     real = load_real()
-    latent = latent_pathway_nodes("n2o")
-    X = with_latent(real[list(OBSERVED)], latent)
-    spec = build_multigraph(X, real[[TARGET]].set_axis(["n2o"], axis=1), [*OBSERVED, *latent],
-                            0.3, universe=list(CANDIDATES))
+    X = carey_inputs(real)["design"]
+    model = carey_families(FieldProtocol(), None)["ridge"].fit(
+        {"alpha": 1.0}, 0, X, signed_log1p(real[TARGET].to_numpy()))
     path = tmp_path / "old.joblib"
-    model = KGFGNNRegressor(spec=spec, epochs=1, hidden=8).fit(X, real[TARGET].to_numpy())
-    save_bundle(path, {"kind": "kgfgnn-carey-model", "model": model, "latent": latent})
+    save_bundle(path, {"kind": KIND, "model": model, "inputs": "design"})
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     pd.DataFrame({"fertilizer": ["U"], "carbon": [1.0], "n.input": [50]}).to_csv(src,
                                                                                  index=False)

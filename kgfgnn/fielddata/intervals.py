@@ -1,6 +1,7 @@
 """Prediction intervals for unseen sites and studies: split-conformal intervals (crepes)
-calibrated on out-of-fold residuals of folds that never split a site or study, on the
-signed-log scale for the Carey fluxes and on the log scale for the dose-response totals."""
+calibrated on out-of-fold residuals of folds that never split a site or study, on the scale
+the real-data protocol fits (the signed-log scale of the Carey fluxes, the log of the
+dose-response totals)."""
 
 from __future__ import annotations
 
@@ -10,28 +11,7 @@ import numpy as np
 import pandas as pd
 from crepes import ConformalRegressor
 
-from kgfgnn.scales import signed_expm1, signed_log1p
-
 CONFIDENCE = 0.9
-
-
-def calibration_residuals(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Absolute residuals on the signed-log scale (the scale of the Carey model's errors)."""
-    return np.abs(signed_log1p(np.asarray(y, dtype=float))
-                  - signed_log1p(np.asarray(pred, dtype=float)))
-
-
-def interval_from_residuals(pred: np.ndarray, residuals: np.ndarray,
-                            confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
-    """Conformal interval (crepes ``ConformalRegressor``) around ``pred`` from residuals of
-    out-of-fold predictions on grouped folds, symmetric on the signed-log scale and mapped
-    back to the original scale."""
-    if len(residuals) == 0:
-        raise ValueError("residuals: need at least one calibration residual")
-    regressor = ConformalRegressor().fit(residuals=np.asarray(residuals, dtype=float))
-    bounds = regressor.predict_int(y_hat=signed_log1p(np.asarray(pred, dtype=float)),
-                                   confidence=confidence)
-    return signed_expm1(bounds[:, 0]), signed_expm1(bounds[:, 1])
 
 
 def _held_out_coverage(predictions: pd.DataFrame,
@@ -50,18 +30,6 @@ def _held_out_coverage(predictions: pd.DataFrame,
                      "coverage": float(np.mean((y >= low) & (y <= high))),
                      width_column: float(np.median(width(low, high)))})
     return pd.DataFrame(rows)
-
-
-def residual_coverage(predictions: pd.DataFrame, confidence: float = CONFIDENCE
-                      ) -> pd.DataFrame:
-    """Coverage of :func:`interval_from_residuals` on each held-out fold of grouped CV, the
-    interval calibrated on the other folds' out-of-fold residuals (same seed): the coverage
-    an unseen site can expect. ``predictions``: seed, fold, y, pred."""
-    return _held_out_coverage(
-        predictions,
-        lambda pred, others: interval_from_residuals(
-            pred, calibration_residuals(others.y, others.pred), confidence),
-        lambda low, high: signed_log1p(high) - signed_log1p(low), "median_width_log")
 
 
 def split_conformal_log(point: np.ndarray, residuals: np.ndarray,

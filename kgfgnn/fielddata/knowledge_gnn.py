@@ -17,6 +17,7 @@ studies do not record (latent nodes, value 0). Target: ln N2O-N over the measure
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ from kgfgnn.graphs import GraphSpec, build_multigraph
 from kgfgnn.knowledge import FIELD_KNOWLEDGE_EDGES, FIELD_VARIABLES, KNOWLEDGE_EDGES
 from kgfgnn.realworld import latent_pathway_nodes, with_latent
 from kgfgnn.simulate.windows import MAX_WINDOW_DAYS, window_total
-from kgfgnn.train import KGFGNNRegressor
+from kgfgnn.train import DEFAULTS, KGFGNNRegressor
 from kgfgnn.variables import CANDIDATES, CROPS, N_FORM_COLUMNS, feature_frame, n_form_fractions
 
 OBSERVED = ("n_rate_kg_ha", *N_FORM_COLUMNS, "splits", "placement_depth_cm", "irrigated",
@@ -45,7 +46,10 @@ REPRESENTED = ("Carbon_content", "Nitrogen_content", "pH", "Bulk_density",
 # Floor of N2O before the log: the smallest N2O-N total measured in the dose-response
 # studies (0.003 kg N/ha), so the simulated and measured logs share a range.
 N2O_FLOOR_KG_N_HA = 0.003
-SHORTEST_WINDOW_DAYS = 5  # simulated windows: log-uniform over 5 days to three years
+SHORTEST_WINDOW_DAYS = 5
+# Field data are a few hundred rows: fewer epochs and a shorter patience than the trainer's
+# defaults (train.DEFAULTS: 200 and 20, sized for the simulated benchmark's thousands of rows).
+FIELD_EPOCHS, FIELD_PATIENCE = 150, 15  # simulated windows: log-uniform over 5 days to three years
 
 
 def simulation_space(frame: pd.DataFrame) -> pd.DataFrame:
@@ -104,11 +108,12 @@ def simulated_windows(seasonal: pd.DataFrame, columns: list[str], n: int, seed: 
     return X, y, part["site_id"].astype(str).to_numpy()
 
 
-def field_graph(X: pd.DataFrame, y: np.ndarray, corr_threshold: float = 0.3
-                ) -> tuple[GraphSpec, list[str]]:
-    """The N2O graph over :data:`NODE_COLUMNS` and the latent pathway nodes: knowledge edges
-    (DSSAT's process list and the field edges, each cited) and data edges of ``X``'s rows."""
-    nodes = list(NODE_COLUMNS)
+def field_graph(X: pd.DataFrame, y: np.ndarray, corr_threshold: float = 0.3,
+                nodes: tuple[str, ...] = NODE_COLUMNS) -> tuple[GraphSpec, list[str]]:
+    """The N2O graph over ``nodes`` (default :data:`NODE_COLUMNS`) and the latent pathway
+    nodes: knowledge edges (DSSAT's process list and the field edges, each cited) and data
+    edges of ``X``'s rows."""
+    nodes = list(nodes)
     latent = latent_pathway_nodes("n2o", tuple(nodes), KNOWLEDGE, UNIVERSE)
     values = X[nodes].fillna(X[nodes].median()).fillna(0.0)
     spec = build_multigraph(with_latent(values, latent), pd.DataFrame({"n2o": y}),
@@ -117,26 +122,37 @@ def field_graph(X: pd.DataFrame, y: np.ndarray, corr_threshold: float = 0.3
     return spec, latent
 
 
-def context_columns(columns) -> tuple[str, ...]:
+def context_columns(columns, nodes: tuple[str, ...] = NODE_COLUMNS) -> tuple[str, ...]:
     """The inputs that are not graph nodes."""
-    return tuple(c for c in columns if c not in NODE_COLUMNS)
+    return tuple(c for c in columns if c not in nodes)
+
+
+def pretrain_members(sample: Callable[[int], tuple[pd.DataFrame, np.ndarray, np.ndarray]],
+                     n_members: int, epochs: int, seed: int,
+                     nodes: tuple[str, ...] = NODE_COLUMNS, **params) -> dict:
+    """KG-FGNN fitted ``n_members`` times on simulated examples: ``sample(i)`` gives member
+    i's inputs, target (the field's scale) and simulated sites (early stopping holds out
+    whole sites). The graph is built on the first sample. No measured value is used."""
+    members, spec, latent, columns = [], None, [], []
+    for i in range(n_members):
+        X, y, sites = sample(i)
+        if spec is None:
+            spec, latent = field_graph(X, y, nodes=nodes)
+            columns = list(X.columns)
+        X = with_latent(X, latent)
+        members.append(KGFGNNRegressor(spec=spec, epochs=epochs, target_transform="identity",
+                                       context=context_columns(columns, nodes),
+                                       random_state=seed + i, **params).fit(X, y, groups=sites))
+    return {"spec": spec, "latent": latent, "members": members, "columns": columns}
 
 
 def pretrain(seasonal: pd.DataFrame, columns: list[str], n_examples: int, n_members: int,
              epochs: int, seed: int, **params) -> dict:
     """KG-FGNN fitted on simulated windows, ``n_members`` times with different seeds (sample,
-    initialisation, early-stopping sites): the knowledge brought to the field. No measured
-    value is used."""
-    members, spec, latent = [], None, []
-    for i in range(n_members):
-        X, y, sites = simulated_windows(seasonal, columns, n_examples, seed + 1000 * i)
-        if spec is None:
-            spec, latent = field_graph(X, y)
-        X = with_latent(X, latent)
-        members.append(KGFGNNRegressor(spec=spec, epochs=epochs, target_transform="identity",
-                                       context=context_columns(columns), random_state=seed + i,
-                                       **params).fit(X, y, groups=sites))
-    return {"spec": spec, "latent": latent, "members": members, "columns": list(columns)}
+    initialisation, early-stopping sites): the knowledge brought to the field."""
+    return pretrain_members(
+        lambda i: simulated_windows(seasonal, columns, n_examples, seed + 1000 * i),
+        n_members, epochs, seed, **params)
 
 
 class FieldKGFGNN(RegressorMixin, BaseEstimator):
@@ -152,11 +168,13 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
     from scratch on a graph built from the training rows.
     """
 
-    def __init__(self, hidden: int = 32, n_layers: int = 2, lr: float = 3e-3,
-                 dropout: float = 0.1, weight_decay: float = 1e-4, epochs: int = 150,
-                 patience: int = 15, n_members: int = 5, corr_threshold: float = 0.3,
+    def __init__(self, hidden: int = DEFAULTS["hidden"], n_layers: int = DEFAULTS["n_layers"],
+                 lr: float = DEFAULTS["lr"], dropout: float = DEFAULTS["dropout"],
+                 weight_decay: float = DEFAULTS["weight_decay"], epochs: int = FIELD_EPOCHS,
+                 patience: int = FIELD_PATIENCE, n_members: int = 5, corr_threshold: float = 0.3,
                  pretrained: dict | None = None, fine_tune_epochs: int = 100,
-                 probe_epochs: int = 20, random_state: int = 0):
+                 probe_epochs: int = 20, nodes: tuple[str, ...] | None = None,
+                 random_state: int = 0):
         self.hidden = hidden
         self.n_layers = n_layers
         self.lr = lr
@@ -169,7 +187,11 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
         self.pretrained = pretrained
         self.fine_tune_epochs = fine_tune_epochs
         self.probe_epochs = probe_epochs
+        self.nodes = nodes
         self.random_state = random_state
+
+    def _nodes(self) -> tuple[str, ...]:
+        return NODE_COLUMNS if self.nodes is None else tuple(self.nodes)
 
     def _inputs(self, X: pd.DataFrame) -> pd.DataFrame:
         missing = [c for c in self.columns_ if c not in X.columns]
@@ -189,7 +211,8 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
         if self.pretrained is not None:
             self.spec_, self.latent_ = self.pretrained["spec"], list(self.pretrained["latent"])
         else:
-            self.spec_, self.latent_ = field_graph(X[self.columns_], y, self.corr_threshold)
+            self.spec_, self.latent_ = field_graph(X[self.columns_], y, self.corr_threshold,
+                                                   self._nodes())
         inputs = self._inputs(X)
         self.members_ = []
         for i in range(self.n_members):
@@ -210,7 +233,8 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
                     spec=self.spec_, epochs=self.epochs, hidden=self.hidden,
                     n_layers=self.n_layers, lr=self.lr, dropout=self.dropout,
                     weight_decay=self.weight_decay, patience=self.patience,
-                    context=context_columns(self.columns_), target_transform="identity",
+                    context=context_columns(self.columns_, self._nodes()),
+                    target_transform="identity",
                     random_state=seed).fit(inputs, y, groups)
             self.members_.append(member)
         return self
@@ -220,3 +244,32 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
         inputs = self._inputs(X)
         return np.mean([np.asarray(m.predict(inputs)).reshape(-1) for m in self.members_],
                        axis=0)
+
+
+class SimulationOnlyKGFGNN(RegressorMixin, BaseEstimator):
+    """The pretrained members (from :func:`pretrain_members`) as they are: the mean of their
+    predictions, no measured value used. ``fit`` only learns the training rows' medians
+    for empty cells."""
+
+    def __init__(self, pretrained: dict | None = None):
+        self.pretrained = pretrained
+
+    def fit(self, X, y=None, groups=None):
+        if self.pretrained is None:
+            raise ValueError("pretrained=None: the members of pretrain_members are required")
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError("X: a DataFrame with the pretrained network's columns is required")
+        self.n_features_in_ = X.shape[1]
+        self.columns_ = list(self.pretrained["columns"])
+        missing = [c for c in self.columns_ if c not in X.columns]
+        if missing:
+            raise ValueError(f"X lacks column(s) {missing} of the network's nodes")
+        self.medians_ = X[self.columns_].median().fillna(0.0)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "medians_")
+        inputs = with_latent(X[self.columns_].fillna(self.medians_),
+                             list(self.pretrained["latent"]))
+        return np.mean([np.asarray(m.predict(inputs)).reshape(-1)
+                        for m in self.pretrained["members"]], axis=0)

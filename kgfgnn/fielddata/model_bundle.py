@@ -24,7 +24,7 @@ def make_bundle(approach: str, model, residuals: np.ndarray, training: pd.DataFr
                 n_stations: int, seed: int) -> dict:
     """Everything ``predict`` needs; fill values for empty twin cells from ``training``."""
     return {"kind": KIND, "approach": approach, "model": model,
-            "inputs": APPROACHES[approach][0],
+            "inputs": APPROACHES[approach].inputs,
             "residuals": np.abs(np.asarray(residuals, dtype=float)),
             "confidence": CONFIDENCE, "n_stations": n_stations, "seed": seed,
             "twin_fill": fill_values(twin_conditions(training))}

@@ -1,5 +1,5 @@
-"""The real-data protocol of the dose-response studies: every approach on one design, one
-search budget and folds that never split a study.
+"""The dose-response studies on the one real-data protocol (:mod:`kgfgnn.fielddata.study`):
+their approaches, families and designs, declared once, and shared with the Carey data.
 
 Target: ln N2O-N over the measurement window (``log_N2O``, kg N2O-N/ha over ``duree_expe``
 days). Approaches (:data:`APPROACHES`): real-only models on the recorded columns
@@ -15,20 +15,18 @@ learning curve of training studies inside the grouped folds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from scipy.stats import loguniform, randint, uniform
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.feature_selection import VarianceThreshold
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from kgfgnn.evaluate import metrics
 from kgfgnn.fielddata.design import (
     CATEGORICAL,
     LN_WINDOW,
@@ -40,12 +38,24 @@ from kgfgnn.fielddata.estimators import (
     CalibratedTwin,
     LogLinearDoseResponse,
     MixedInterceptRegressor,
-    TwinResidualRegressor,
 )
-from kgfgnn.fielddata.knowledge_gnn import FieldKGFGNN, gnn_design, pretrain
-from kgfgnn.search import Family, random_search
+from kgfgnn.fielddata.knowledge_gnn import (
+    FieldKGFGNN,
+    SimulationOnlyKGFGNN,
+    gnn_design,
+    pretrain,
+)
+from kgfgnn.fielddata.study import (
+    RAW,
+    Approach,
+    FieldStudy,
+    choose,
+    fit_approach,
+    grouped_splits,
+    run_study,
+)
+from kgfgnn.search import Family
 from kgfgnn.tabm import TabMRegressor
-from kgfgnn.threads import single_threaded
 
 LOG_TARGET = "log_N2O"
 # Climate classes in three groups by the mean annual temperature of the rows that record it
@@ -54,6 +64,8 @@ LOG_TARGET = "log_N2O"
 CLIMATE_GROUPS = {"Clim1": "cool", "Clim8": "cool", "Clim2": "warm_temperate",
                   "Clim3": "warm_temperate", "Clim4": "warm_temperate", "Clim5": "tropical",
                   "Clim6": "tropical", "Clim7": "tropical"}
+
+
 def _codes(*columns: str) -> tuple[str, ...]:
     return tuple(f"{c}={v}" for c in columns for v in CATEGORICAL[c])
 
@@ -70,22 +82,39 @@ MIXED_FIXED = {
 
 
 @dataclass
-class DoseProtocol:
+class FieldProtocol:
+    """The budget of the real-data protocol, the same for every measured data set."""
+
     n_folds: int = 5
     n_seeds: int = 3
     search_iter: int = 5
-    curve_studies: tuple[int, ...] = (10, 20, 40)
+    curve_groups: tuple[int, ...] = (10, 20, 40)  # training groups of the learning curve
     gnn_epochs: int = 150  # KG-FGNN from scratch and pretraining
     fine_tune_epochs: int = 100
     n_members: int = 5  # seed ensemble of every KG-FGNN
     n_pretrain: int = 3  # pretraining seeds (members fine-tuned in turn)
-    max_pretrain: int = 3000  # simulated windows per pretraining seed
+    max_pretrain: int = 3000  # simulated examples per pretraining seed
     tabm_epochs: int = 200
     climate_seeds: int = 1  # seeds of the leave-climate-out design (0 = not run)
 
+    def __post_init__(self):
+        for name in ("n_folds", "n_seeds", "search_iter", "gnn_epochs", "fine_tune_epochs",
+                     "n_members", "n_pretrain", "max_pretrain", "tabm_epochs"):
+            low = 2 if name == "n_folds" else 1
+            if getattr(self, name) < low:
+                raise ValueError(f"{name}={getattr(self, name)}: must be >= {low}")
 
-def families(protocol: DoseProtocol, pretrained: dict | None = None) -> dict[str, Family]:
-    """The registry: every family and its search space, declared once."""
+
+def families(protocol: FieldProtocol, pretrained: dict | None = None,
+             mixed_fixed: dict[str, tuple[str, ...]] | None = None, n_rate: str = "N_rate",
+             gnn_nodes: tuple[str, ...] | None = None) -> dict[str, Family]:
+    """The registry: every family and its search space, declared once for every measured
+    data set. ``mixed_fixed``: the mixed model's candidate fixed-effect sets (default
+    :data:`MIXED_FIXED`); ``n_rate``: the column the monotone model increases in;
+    ``gnn_nodes``: the graph's node columns of KG-FGNN from scratch (None: the dose-response
+    network's)."""
+    mixed_fixed = MIXED_FIXED if mixed_fixed is None else mixed_fixed
+
     def ridge(p, seed):
         return make_pipeline(informative(), SimpleImputer(strategy="median"),
                              StandardScaler(), Ridge(**p))
@@ -94,7 +123,7 @@ def families(protocol: DoseProtocol, pretrained: dict | None = None) -> dict[str
         return VarianceThreshold(0.0).set_output(transform="pandas")
 
     def hgb(p, seed, monotone=False):
-        cst = {"N_rate": 1} if monotone else None
+        cst = {n_rate: 1} if monotone else None
         return make_pipeline(informative(), HistGradientBoostingRegressor(
             max_iter=200, random_state=seed, monotonic_cst=cst, **p))
 
@@ -107,8 +136,8 @@ def families(protocol: DoseProtocol, pretrained: dict | None = None) -> dict[str
     out = [
         Family("ridge", ridge, {"alpha": loguniform(1e-2, 1e3)}),
         Family("loglinear", lambda p, seed: LogLinearDoseResponse()),
-        Family("mixed_model", lambda p, seed: MixedInterceptRegressor(MIXED_FIXED[p["fixed"]]),
-               {"fixed": list(MIXED_FIXED)}, uses_groups=True),
+        Family("mixed_model", lambda p, seed: MixedInterceptRegressor(mixed_fixed[p["fixed"]]),
+               {"fixed": list(mixed_fixed)}, uses_groups=True),
         Family("hist_gradient_boosting", hgb, trees),
         Family("monotone_hist_gradient_boosting", lambda p, s: hgb(p, s, True), trees),
         Family("random_forest", lambda p, seed: make_pipeline(informative(),
@@ -118,7 +147,8 @@ def families(protocol: DoseProtocol, pretrained: dict | None = None) -> dict[str
         Family("tabm", lambda p, seed: TabMRegressor(n_epochs=protocol.tabm_epochs,
                                                      random_state=seed, **p),
                neural | {"d_block": [64, 128, 256]}, uses_groups=True),
-        Family("kg_fgnn", lambda p, seed: FieldKGFGNN(random_state=seed, **gnn, **p),
+        Family("kg_fgnn", lambda p, seed: FieldKGFGNN(random_state=seed, nodes=gnn_nodes,
+                                                      **gnn, **p),
                neural | {"hidden": [16, 32, 64], "n_layers": [1, 2]}, uses_groups=True),
         Family("calibrated_twin", lambda p, seed: CalibratedTwin()),
     ]
@@ -126,40 +156,33 @@ def families(protocol: DoseProtocol, pretrained: dict | None = None) -> dict[str
         out.append(Family("pretrained_kg_fgnn", lambda p, seed: FieldKGFGNN(
             random_state=seed, pretrained=pretrained, **gnn, **p),
             neural | {"probe_epochs": [0, 20]}, uses_groups=True))
+        out.append(Family("simulation_kg_fgnn",
+                          lambda p, seed: SimulationOnlyKGFGNN(pretrained=pretrained)))
     return {f.name: f for f in out}
 
 
-def residual_family(base: Family, column: str = "twin_log_n2o_window") -> Family:
-    """``base`` learning ln measured - ``column``: residual learning on the twin's ln N2O, or
-    (``twin_log_response``) on the twin's N response, an offset that carries the process
-    model's response to N as a prior on each study's slope."""
-    return Family(f"residual_{base.name}", lambda p, seed: TwinResidualRegressor(
-        base.build(p, seed), twin_column=column, uses_groups=base.uses_groups), base.space,
-        uses_groups=True)
-
-
-# approach -> (inputs: "design", "hybrid" = design + twin, "gnn"; family; the twin column
-# the family learns the residual of, or "" for none)
+# approach -> inputs ("design", "hybrid" = design + twin, "gnn"), family, and the twin column
+# the family learns the residual of ("" for none)
 TWIN = "twin_log_n2o_window"
-APPROACHES: dict[str, tuple[str, str, str]] = {
-    "real_only:loglinear": ("design", "loglinear", ""),
-    "real_only:ridge": ("design", "ridge", ""),
-    "real_only:mixed_model": ("design", "mixed_model", ""),
-    "real_only:hist_gradient_boosting": ("design", "hist_gradient_boosting", ""),
-    "real_only:random_forest": ("design", "random_forest", ""),
-    "real_only:tabm": ("design", "tabm", ""),
-    "real_only:kg_fgnn": ("gnn", "kg_fgnn", ""),
-    "simulation_only:raw": ("hybrid", "raw_twin", ""),
-    "simulation_only:calibrated": ("hybrid", "calibrated_twin", ""),
-    "hybrid:ridge": ("hybrid", "ridge", ""),
-    "hybrid:hist_gradient_boosting": ("hybrid", "hist_gradient_boosting", ""),
-    "hybrid:random_forest": ("hybrid", "random_forest", ""),
-    "residual:ridge": ("hybrid", "ridge", TWIN),
-    "residual:mixed_model": ("hybrid", "mixed_model", TWIN),
-    "residual:hist_gradient_boosting": ("hybrid", "hist_gradient_boosting", TWIN),
-    "prior:mixed_model": ("hybrid", "mixed_model", "twin_log_response"),
-    "monotone:hist_gradient_boosting": ("design", "monotone_hist_gradient_boosting", ""),
-    "pretrained:kg_fgnn": ("gnn", "pretrained_kg_fgnn", ""),
+APPROACHES: dict[str, Approach] = {
+    "real_only:loglinear": Approach("design", "loglinear"),
+    "real_only:ridge": Approach("design", "ridge"),
+    "real_only:mixed_model": Approach("design", "mixed_model"),
+    "real_only:hist_gradient_boosting": Approach("design", "hist_gradient_boosting"),
+    "real_only:random_forest": Approach("design", "random_forest"),
+    "real_only:tabm": Approach("design", "tabm"),
+    "real_only:kg_fgnn": Approach("gnn", "kg_fgnn"),
+    "simulation_only:raw": Approach("hybrid", RAW, TWIN),
+    "simulation_only:calibrated": Approach("hybrid", "calibrated_twin"),
+    "hybrid:ridge": Approach("hybrid", "ridge"),
+    "hybrid:hist_gradient_boosting": Approach("hybrid", "hist_gradient_boosting"),
+    "hybrid:random_forest": Approach("hybrid", "random_forest"),
+    "residual:ridge": Approach("hybrid", "ridge", TWIN),
+    "residual:mixed_model": Approach("hybrid", "mixed_model", TWIN),
+    "residual:hist_gradient_boosting": Approach("hybrid", "hist_gradient_boosting", TWIN),
+    "prior:mixed_model": Approach("hybrid", "mixed_model", "twin_log_response"),
+    "monotone:hist_gradient_boosting": Approach("design", "monotone_hist_gradient_boosting"),
+    "pretrained:kg_fgnn": Approach("gnn", "pretrained_kg_fgnn"),
 }
 KNOWLEDGE_KINDS = ("simulation_only", "hybrid", "residual", "prior", "monotone", "pretrained")
 # approaches followed along the learning curve (all approaches at "all" training studies)
@@ -167,31 +190,6 @@ CURVE_APPROACHES = ("real_only:loglinear", "real_only:mixed_model",
                     "real_only:hist_gradient_boosting", "real_only:kg_fgnn",
                     "simulation_only:calibrated", "hybrid:hist_gradient_boosting",
                     "residual:mixed_model", "pretrained:kg_fgnn")
-
-
-class RawTwin:
-    """The twin's ln window N2O as the prediction (nothing fitted)."""
-
-    def fit(self, X, y, groups=None):
-        return self
-
-    def predict(self, X):
-        return X["twin_log_n2o_window"].to_numpy(float)
-
-
-def fit_approach(name: str, inputs: dict[str, pd.DataFrame], y: np.ndarray,
-                 groups: np.ndarray, rows: np.ndarray, seed: int, n_iter: int,
-                 registry: dict[str, Family]):
-    """Search and fit one approach on ``rows``; returns the fitted model and its params."""
-    kind, family_name, residual = APPROACHES[name]
-    X = inputs[kind].iloc[rows]
-    if family_name == "raw_twin":
-        return RawTwin(), {}
-    family = registry[family_name]
-    if residual:
-        family = residual_family(family, residual)
-    model, params, _ = random_search(family, X, y[rows], groups[rows], seed, n_iter)
-    return model, params
 
 
 def protocol_inputs(frame: pd.DataFrame, twin: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
@@ -202,54 +200,14 @@ def protocol_inputs(frame: pd.DataFrame, twin: pd.DataFrame | None) -> dict[str,
     return out
 
 
-def available(approach: str, inputs: dict, registry: dict) -> bool:
-    kind, family, _ = APPROACHES[approach]
-    return kind in inputs and (family == "raw_twin" or family in registry)
-
-
-def knowledge_setup(seasonal: pd.DataFrame, columns: list[str], protocol: DoseProtocol,
+def knowledge_setup(seasonal: pd.DataFrame, columns: list[str], protocol: FieldProtocol,
                     seed: int) -> dict:
     """KG-FGNN pretrained on simulated windows (``n_pretrain`` seeds), once per run."""
     return pretrain(seasonal, columns, protocol.max_pretrain, protocol.n_pretrain,
                     protocol.gnn_epochs, seed)
 
 
-def _unit(parts: dict, protocol: DoseProtocol, design: str, run_seed: int, k: int,
-          train: np.ndarray, test: np.ndarray) -> tuple[list[dict], list[pd.DataFrame]]:
-    """Every approach (and learning-curve point) of one (design, seed, fold)."""
-    with single_threaded():
-        registry = families(protocol, parts["pretrained"])
-        y, groups = parts["y"], parts["groups"]
-        studies = np.unique(groups[train])
-        sizes = [len(studies)]
-        if design == "grouped":
-            sizes = [n for n in protocol.curve_studies if n < len(studies)] + sizes
-        rng = np.random.default_rng([run_seed, k, len(design)])
-        rows, preds = [], []
-        for n_studies in sizes:
-            full = n_studies == len(studies)
-            chosen = studies if full else rng.choice(studies, n_studies, replace=False)
-            sub = train[np.isin(groups[train], chosen)]
-            for name in parts["approaches"]:
-                if not full and name not in CURVE_APPROACHES:
-                    continue
-                model, _ = fit_approach(name, parts["inputs"], y, groups, sub, run_seed,
-                                        protocol.search_iter, registry)
-                kind = APPROACHES[name][0]
-                pred = np.asarray(model.predict(parts["inputs"][kind].iloc[test])).ravel()
-                rows.append({"design": design, "seed": run_seed, "fold": k, "model": name,
-                             "train_studies": n_studies,
-                             "curve_point": "all" if full else str(n_studies),
-                             "n_train": len(sub), "n_test": len(test),
-                             **metrics(y[test], pred)})
-                if full:
-                    preds.append(pd.DataFrame({"design": design, "seed": run_seed, "fold": k,
-                                               "model": name, "row": test, "y": y[test],
-                                               "pred": pred}))
-        return rows, preds
-
-
-def splits(frame: pd.DataFrame, protocol: DoseProtocol, seed: int):
+def splits(frame: pd.DataFrame, protocol: FieldProtocol, seed: int):
     """(design, seed, fold, train, test) of every unit: grouped k-fold by study per seed;
     leave-climate-out (one fold per climate group) for the first ``climate_seeds`` seeds (its
     folds are fixed; seeds change only the models' draws)."""
@@ -257,49 +215,41 @@ def splits(frame: pd.DataFrame, protocol: DoseProtocol, seed: int):
     climate = frame["Climate"].map(CLIMATE_GROUPS).to_numpy()
     for s in range(protocol.n_seeds):
         run_seed = seed + s
-        splitter = GroupKFold(protocol.n_folds, shuffle=True, random_state=run_seed)
-        for k, (train, test) in enumerate(splitter.split(frame, groups=groups)):
-            yield "grouped", run_seed, k, train, test
+        yield from grouped_splits(groups, protocol.n_folds, 1, run_seed)
         if s < protocol.climate_seeds:
             for k, name in enumerate(sorted(set(climate))):
                 yield ("leave_climate_out", run_seed, k, np.flatnonzero(climate != name),
                        np.flatnonzero(climate == name))
 
 
-def run_protocol(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: DoseProtocol,
+def dose_study(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: FieldProtocol,
+               seed: int, pretrained: dict | None = None) -> FieldStudy:
+    """The dose-response studies as a :class:`~kgfgnn.fielddata.study.FieldStudy`."""
+    return FieldStudy(
+        name="dose_response", unit="study",
+        y=frame[LOG_TARGET].to_numpy(dtype=float),
+        groups=frame[GROUP].astype(str).to_numpy(),
+        inputs=protocol_inputs(frame, twin), approaches=APPROACHES,
+        curve_approaches=CURVE_APPROACHES, curve_groups=tuple(protocol.curve_groups),
+        registry=partial(families, protocol), search_iter=protocol.search_iter,
+        splits=list(splits(frame, protocol, seed)), knowledge=pretrained,
+        reported_unit="ln kg N2O-N/ha over the window")
+
+
+def run_protocol(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: FieldProtocol,
                  seed: int, seasonal: pd.DataFrame | None = None, workers: int = 1,
                  approaches: tuple[str, ...] | None = None
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, dict | None]:
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, FieldStudy]:
     """Metrics per (design, seed, fold, approach, training studies) on ln N2O, out-of-fold
-    predictions, and the pretrained knowledge (None without ``seasonal``).
-
-    The units run on ``workers`` processes (0 = one per core); every fit is seeded and the
-    tables are sorted, so the result does not depend on the number of workers."""
-    y = frame[LOG_TARGET].to_numpy(dtype=float)
-    groups = frame[GROUP].astype(str).to_numpy()
-    inputs = protocol_inputs(frame, twin)
-    pretrained = (knowledge_setup(seasonal, list(inputs["gnn"].columns), protocol, seed)
+    predictions, and the study (with the pretrained knowledge, None without ``seasonal``)."""
+    gnn_columns = list(protocol_inputs(frame.head(1), None)["gnn"].columns)
+    pretrained = (knowledge_setup(seasonal, gnn_columns, protocol, seed)
                   if seasonal is not None else None)
-    registry = families(protocol, pretrained)
-    names = [a for a in (approaches or APPROACHES) if available(a, inputs, registry)]
-    parts = {"y": y, "groups": groups, "inputs": inputs, "approaches": names,
-             "pretrained": pretrained}
-    jobs = [delayed(_unit)(parts, protocol, *unit) for unit in splits(frame, protocol, seed)]
-    done = Parallel(n_jobs=workers or -1, backend="loky")(jobs)
-    order = ["design", "seed", "fold", "model", "train_studies"]
-    rows = pd.DataFrame([r for unit_rows, _ in done for r in unit_rows])
-    preds = pd.concat([p for _, unit_preds in done for p in unit_preds], ignore_index=True)
-    return (rows.sort_values(order, ignore_index=True),
-            preds.sort_values(["design", "seed", "fold", "model", "row"], ignore_index=True),
-            pretrained)
+    study = dose_study(frame, twin, protocol, seed, pretrained)
+    results, predictions = run_study(study, workers, approaches)
+    return results, predictions, study
 
 
-def choose(results: pd.DataFrame) -> str:
-    """The approach with the lowest mean RMSE on grouped CV over every approach (all training
-    studies): the one ``predict`` deploys."""
-    grouped = results[(results.design == "grouped") & (results.curve_point == "all")]
-    return str(grouped.groupby("model").rmse.mean().idxmin())
-
-
-__all__ = ["APPROACHES", "CURVE_APPROACHES", "DoseProtocol", "KNOWLEDGE_KINDS", "TWIN_DESIGN",
-           "choose", "families", "fit_approach", "protocol_inputs", "run_protocol"]
+__all__ = ["APPROACHES", "CURVE_APPROACHES", "FieldProtocol", "KNOWLEDGE_KINDS",
+           "TWIN_DESIGN", "choose", "dose_study", "families", "fit_approach",
+           "protocol_inputs", "run_protocol"]

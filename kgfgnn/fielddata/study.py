@@ -1,0 +1,234 @@
+"""The one real-data protocol: every approach of a measured data set on one design, one search
+budget and folds that never split the data set's unit of independence (site, study).
+
+A :class:`FieldStudy` holds what differs between data sets: the target on the scale models
+fit (and how it maps back to the scale the data set reports), the unit, the input tables, the
+approaches (inputs x model family x residual offset), the registry of families with their
+search spaces, the knowledge brought from the simulation, and the outer splits. Everything
+else is shared: :func:`run_study` runs every (design, seed, fold) unit with per-fold seeding
+(independent of the order and number of workers), searches each family with
+:func:`kgfgnn.search.random_search` on held-out training groups, follows a learning curve of
+training groups, and returns one results table and one predictions table of the same columns
+for every data set; :func:`choose` picks the approach to deploy by grouped CV alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.model_selection import GroupKFold
+from sklearn.utils.validation import check_is_fitted
+
+from kgfgnn.evaluate import metrics
+from kgfgnn.fielddata.estimators import TwinResidualRegressor
+from kgfgnn.search import Family, random_search
+from kgfgnn.threads import single_threaded
+
+RESULT_COLUMNS = ("design", "seed", "fold", "model", "train_groups", "curve_point", "n_train",
+                  "n_test")
+PREDICTION_COLUMNS = ("design", "seed", "fold", "model", "row", "group", "y", "pred")
+
+
+@dataclass(frozen=True)
+class Approach:
+    """One way of predicting: an input table, a model family, and optionally an input column
+    the prediction starts from: the family learns the residual of it (residual learning on a
+    process model), or, for the family :data:`RAW`, it is the prediction itself."""
+
+    inputs: str
+    family: str
+    offset: str = ""
+
+
+Split = tuple[str, int, int, np.ndarray, np.ndarray]  # design, seed, fold, train, test
+
+
+@dataclass
+class FieldStudy:
+    """A measured data set prepared for :func:`run_study`.
+
+    ``y`` is on the scale every model fits and every search scores (a log scale for fluxes);
+    ``reported`` maps it (and predictions) to the scale the data set's metrics are given on
+    (None: the same). With ``clip_margin``, every approach's predictions are clipped on the
+    model scale to the training targets' range widened by that share of its width (as the
+    benchmark's models are), so that no model extrapolates exponentially on the reported
+    scale. ``registry(knowledge)`` builds the families inside each worker."""
+
+    name: str
+    unit: str  # what a group is, in words ("site", "study")
+    y: np.ndarray
+    groups: np.ndarray
+    inputs: dict[str, pd.DataFrame]
+    approaches: dict[str, Approach]
+    curve_approaches: tuple[str, ...]
+    curve_groups: tuple[int, ...]
+    registry: Callable[[object], dict[str, Family]]
+    search_iter: int
+    splits: list[Split]
+    knowledge: object = None
+    reported: Callable[[np.ndarray], np.ndarray] | None = None
+    reported_unit: str = ""
+    clip_margin: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        n = len(self.y)
+        if len(self.groups) != n:
+            raise ValueError(f"groups: {len(self.groups)} values for {n} rows")
+        for kind, frame in self.inputs.items():
+            if len(frame) != n:
+                raise ValueError(f"inputs[{kind!r}]: {len(frame)} rows for {n} targets")
+        if self.search_iter < 1:
+            raise ValueError(f"search_iter={self.search_iter}: must be >= 1")
+        unknown = [a for a in self.curve_approaches if a not in self.approaches]
+        if unknown:
+            raise ValueError(f"curve_approaches: {unknown} are not approaches of {self.name}")
+
+    def prediction_range(self, rows: np.ndarray) -> tuple[float, float]:
+        """Model-scale range predictions of a model fitted on ``rows`` are clipped to."""
+        if self.clip_margin is None:
+            return -np.inf, np.inf
+        y = self.y[rows]
+        width = float(y.max() - y.min())
+        return float(y.min()) - self.clip_margin * width, float(y.max()) + self.clip_margin * width
+
+    def families(self) -> dict[str, Family]:
+        return self.registry(self.knowledge)
+
+    def available(self, families: dict[str, Family] | None = None) -> list[str]:
+        """Approaches whose inputs and family this study has."""
+        families = self.families() if families is None else families
+        return [name for name, a in self.approaches.items()
+                if a.inputs in self.inputs and (a.family in families or a.family == RAW)]
+
+
+RAW = "raw_column"  # the family of an approach that reads its prediction from its input column
+
+
+class ColumnPrediction(RegressorMixin, BaseEstimator):
+    """A column of the inputs as the prediction (a process model alone: nothing fitted)."""
+
+    def __init__(self, column: str = ""):
+        self.column = column
+
+    def fit(self, X, y=None, groups=None):
+        if self.column not in X.columns:
+            raise ValueError(f"column={self.column!r}: not among the inputs {list(X.columns)}")
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "n_features_in_")
+        return X[self.column].to_numpy(float)
+
+
+def residual_family(base: Family, column: str) -> Family:
+    """``base`` learning y - X[column]: residual learning on a process model's prediction,
+    or an offset that carries the process model's response as a prior."""
+    return Family(f"residual_{base.name}", lambda p, seed: TwinResidualRegressor(
+        base.build(p, seed), twin_column=column, uses_groups=base.uses_groups), base.space,
+        uses_groups=True)
+
+
+def fit_approach(study: FieldStudy, name: str, rows: np.ndarray, seed: int,
+                 families: dict[str, Family] | None = None):
+    """Search and fit one approach on ``rows``; returns the fitted model and its params."""
+    approach = study.approaches[name]
+    X = study.inputs[approach.inputs].iloc[rows]
+    if approach.family == RAW:
+        return ColumnPrediction(approach.offset).fit(X), {}
+    families = study.families() if families is None else families
+    family = families[approach.family]
+    if approach.offset:
+        family = residual_family(family, approach.offset)
+    model, params, _ = random_search(family, X, study.y[rows], study.groups[rows], seed,
+                                     study.search_iter)
+    return model, params
+
+
+def _scores(study: FieldStudy, truth: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    if study.reported is None:
+        return metrics(truth, pred)
+    log_rmse = float(np.sqrt(np.mean((pred - truth) ** 2)))
+    return {**metrics(study.reported(truth), study.reported(pred)), "rmse_log": log_rmse}
+
+
+def _unit(study: FieldStudy, names: list[str], design: str, run_seed: int, k: int,
+          train: np.ndarray, test: np.ndarray) -> tuple[list[dict], list[pd.DataFrame]]:
+    """Every approach (and learning-curve point) of one (design, seed, fold)."""
+    with single_threaded():
+        families = study.families()
+        y, groups = study.y, study.groups
+        units = np.unique(groups[train])
+        sizes = [len(units)]
+        if design == "grouped":
+            sizes = [n for n in study.curve_groups if n < len(units)] + sizes
+        rng = np.random.default_rng([run_seed, k, len(design)])  # per fold, order-free
+        rows, preds = [], []
+        for n_groups in sizes:
+            full = n_groups == len(units)
+            chosen = units if full else rng.choice(units, n_groups, replace=False)
+            sub = train[np.isin(groups[train], chosen)]
+            for name in names:
+                if not full and name not in study.curve_approaches:
+                    continue
+                model, _ = fit_approach(study, name, sub, run_seed, families)
+                X_test = study.inputs[study.approaches[name].inputs].iloc[test]
+                pred = np.clip(np.asarray(model.predict(X_test), dtype=float).ravel(),
+                               *study.prediction_range(sub))
+                rows.append({"design": design, "seed": run_seed, "fold": k, "model": name,
+                             "train_groups": n_groups,
+                             "curve_point": "all" if full else str(n_groups),
+                             "n_train": len(sub), "n_test": len(test),
+                             **_scores(study, y[test], pred)})
+                if full:
+                    preds.append(pd.DataFrame({"design": design, "seed": run_seed, "fold": k,
+                                               "model": name, "row": test,
+                                               "group": groups[test], "y": y[test],
+                                               "pred": pred}))
+        return rows, preds
+
+
+def grouped_splits(groups: np.ndarray, n_folds: int, n_seeds: int, seed: int
+                   ) -> Iterator[Split]:
+    """Grouped k-fold (shuffled per seed) of every seed: design ``grouped``."""
+    for s in range(n_seeds):
+        splitter = GroupKFold(n_folds, shuffle=True, random_state=seed + s)
+        for k, (train, test) in enumerate(splitter.split(np.zeros(len(groups)),
+                                                          groups=groups)):
+            yield "grouped", seed + s, k, train, test
+
+
+def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] | None = None
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Metrics per (design, seed, fold, approach, training groups) and out-of-fold
+    predictions (model scale). The units run on ``workers`` processes (0 = one per core);
+    every fit is seeded and the tables are sorted, so the result does not depend on the
+    number of workers."""
+    names = [a for a in study.available() if approaches is None or a in approaches]
+    jobs = [delayed(_unit)(study, names, *split) for split in study.splits]
+    done = Parallel(n_jobs=workers or -1, backend="loky")(jobs)
+    rows = pd.DataFrame([r for unit_rows, _ in done for r in unit_rows])
+    preds = pd.concat([p for _, unit_preds in done for p in unit_preds], ignore_index=True)
+    return (rows.sort_values(["design", "seed", "fold", "model", "train_groups"],
+                             ignore_index=True),
+            preds.sort_values(["design", "seed", "fold", "model", "row"], ignore_index=True))
+
+
+def choose(results: pd.DataFrame) -> str:
+    """The approach with the lowest mean RMSE on grouped CV over every approach (all training
+    groups): the one ``predict`` deploys. No other design and no learning-curve point
+    enters the choice."""
+    grouped = results[(results.design == "grouped") & (results.curve_point == "all")]
+    if grouped.empty:
+        raise ValueError("results: no grouped-CV rows with all training groups to choose on")
+    return str(grouped.groupby("model").rmse.mean().idxmin())
+
+
+__all__ = ["Approach", "ColumnPrediction", "FieldStudy", "RAW", "choose", "fit_approach",
+           "grouped_splits", "residual_family", "run_study"]

@@ -1,0 +1,141 @@
+"""The one real-data protocol (kgfgnn/fielddata/study.py) and the Carey data on it: grouped
+folds, per-fold seeding, clipping, model choice by grouped CV only, worker-free tables."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kgfgnn.fielddata.carey import APPROACHES, CURVE_APPROACHES, run_carey
+from kgfgnn.fielddata.protocol import FieldProtocol
+from kgfgnn.fielddata.study import (
+    RAW,
+    Approach,
+    FieldStudy,
+    choose,
+    grouped_splits,
+    run_study,
+)
+from kgfgnn.realworld import load_real, simulated_observables
+from kgfgnn.search import Family
+
+
+def _ridge_registry(knowledge):
+    from sklearn.linear_model import Ridge
+
+    return {"ridge": Family("ridge", lambda p, seed: Ridge(**p), {"alpha": [0.1, 1.0, 10.0]})}
+
+
+def _synthetic(n_groups: int = 12, per_group: int = 5, clip_margin=None, seed: int = 0):
+    rng = np.random.default_rng(0)
+    groups = np.repeat([f"g{i}" for i in range(n_groups)], per_group)
+    x = rng.normal(size=len(groups))
+    y = 2 * x + rng.normal(scale=0.3, size=len(groups))
+    design = pd.DataFrame({"x": x, "far": 100.0 + x})
+    return FieldStudy(
+        name="synthetic", unit="group", y=y, groups=groups, inputs={"design": design},
+        approaches={"real_only:ridge": Approach("design", "ridge"),
+                    "simulation_only:far": Approach("design", RAW, "far")},
+        curve_approaches=("real_only:ridge",), curve_groups=(4,), registry=_ridge_registry,
+        search_iter=2, splits=list(grouped_splits(groups, 3, 2, seed)),
+        clip_margin=clip_margin)
+
+
+def test_folds_never_split_a_group_and_every_row_is_predicted_once_per_seed():
+    study = _synthetic()
+    results, preds = run_study(study)
+    for _, _, _, train, test in study.splits:
+        assert not set(study.groups[train]) & set(study.groups[test])
+    counts = preds.groupby(["seed", "model"]).row.agg(["nunique", "size"])
+    assert (counts["nunique"] == len(study.y)).all() and (counts["size"] == len(study.y)).all()
+    # the learning curve follows only the curve approaches, at fewer training groups
+    curve = results[results.curve_point != "all"]
+    assert set(curve.model) == {"real_only:ridge"} and (curve.train_groups == 4).all()
+    np.testing.assert_array_equal(preds.group, study.groups[preds.row])
+
+
+def test_a_unit_does_not_depend_on_the_other_units():
+    study = _synthetic()
+    whole, _ = run_study(study)
+    alone = _synthetic()
+    alone.splits = study.splits[3:4]  # one fold of the second seed, run by itself
+    part, _ = run_study(alone)
+    _, run_seed, k, _, _ = study.splits[3]
+    expected = whole[(whole.seed == run_seed) & (whole.fold == k)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(part, expected)
+
+
+def test_predictions_are_clipped_to_the_widened_training_range():
+    unclipped, _ = run_study(_synthetic())
+    study = _synthetic(clip_margin=0.1)
+    results, preds = run_study(study)
+    far = preds[preds.model == "simulation_only:far"]
+    for (_, run_seed, k), part in far.groupby(["design", "seed", "fold"]):
+        train = next(s[3] for s in study.splits if s[1] == run_seed and s[2] == k)
+        low, high = study.prediction_range(train)
+        assert high == pytest.approx(study.y[train].max() + 0.1 * np.ptp(study.y[train]))
+        np.testing.assert_allclose(part.pred, high)  # every "far" value is above the range
+    before = unclipped.set_index(["seed", "fold", "model", "curve_point"]).rmse
+    after = results.set_index(["seed", "fold", "model", "curve_point"]).rmse
+    assert (after.xs("simulation_only:far", level="model")
+            < before.xs("simulation_only:far", level="model")).all()
+    for (_, run_seed, k), part in preds.groupby(["design", "seed", "fold"]):
+        train = next(s[3] for s in study.splits if s[1] == run_seed and s[2] == k)
+        low, high = study.prediction_range(train)
+        assert part.pred.between(low, high).all()
+
+
+def test_choose_reads_grouped_cv_with_all_training_groups_only():
+    rows = [
+        {"design": "grouped", "curve_point": "all", "model": "a", "rmse": 2.0},
+        {"design": "grouped", "curve_point": "all", "model": "b", "rmse": 3.0},
+        {"design": "grouped", "curve_point": "10", "model": "b", "rmse": 0.1},
+        {"design": "leave_climate_out", "curve_point": "all", "model": "b", "rmse": 0.1},
+    ]
+    assert choose(pd.DataFrame(rows)) == "a"
+    with pytest.raises(ValueError, match="no grouped-CV rows"):
+        choose(pd.DataFrame(rows[2:]))
+
+
+def test_a_study_refuses_misaligned_inputs():
+    study = _synthetic()
+    with pytest.raises(ValueError, match="inputs\\['design'\\]: 59 rows for 60 targets"):
+        FieldStudy(**{**study.__dict__, "inputs": {"design": study.inputs["design"].iloc[1:]}})
+    with pytest.raises(ValueError, match="search_iter=0"):
+        FieldStudy(**{**study.__dict__, "search_iter": 0})
+
+
+def test_carey_on_the_protocol_is_the_same_with_one_or_two_workers(tiny_simulation):
+    seasonal, _ = tiny_simulation
+    real = load_real()
+    keep = sorted(real.group.unique())[:16]
+    real = real[real.group.isin(keep)].reset_index(drop=True)
+    sim = simulated_observables(seasonal)
+    protocol = FieldProtocol(n_folds=2, n_seeds=1, search_iter=1, curve_groups=(5,),
+                             gnn_epochs=2, fine_tune_epochs=1, n_members=1, n_pretrain=1,
+                             max_pretrain=10, tabm_epochs=1)
+    approaches = ("real_only:mixed_model", "hybrid:ridge", "residual:hist_gradient_boosting",
+                  "simulation_only:conditional_mean", "simulation_only:kg_fgnn",
+                  "pretrained:kg_fgnn")
+    one, p_one, study = run_carey(real, sim, protocol, 5, workers=1, approaches=approaches)
+    two, p_two, _ = run_carey(real, sim, protocol, 5, workers=2, approaches=approaches)
+    pd.testing.assert_frame_equal(one, two)
+    pd.testing.assert_frame_equal(p_one, p_two)
+    assert set(one.model) == set(approaches) and set(one.design) == {"grouped"}
+    assert {"rmse", "rmse_log", "r2", "mae"} <= set(one.columns)
+    # metrics: the flux back from the signed-log predictions, and the log scale itself
+    part = p_one[p_one.model == "hybrid:ridge"]
+    fold = part[part.fold == 0]
+    row = one[(one.model == "hybrid:ridge") & (one.fold == 0) & (one.curve_point == "all")]
+    flux = np.sign(fold.pred) * np.expm1(np.abs(fold.pred))
+    truth = np.sign(fold.y) * np.expm1(np.abs(fold.y))
+    assert row.rmse.iloc[0] == pytest.approx(np.sqrt(np.mean((flux - truth) ** 2)))
+    assert row.rmse_log.iloc[0] == pytest.approx(np.sqrt(np.mean((fold.pred - fold.y) ** 2)))
+    # the simulation alone never sees a measurement: its prediction is the conditional mean,
+    # clipped to the fold's training range
+    sim_only = p_one[p_one.model == "simulation_only:conditional_mean"]
+    column = study.inputs["hybrid"]["simulated_log_flux"].to_numpy()
+    for _, _, k, train, test in study.splits:
+        fold = sim_only[sim_only.fold == k].sort_values("row")
+        np.testing.assert_allclose(fold.pred, np.clip(column[np.sort(test)],
+                                                      *study.prediction_range(train)))
+    assert set(CURVE_APPROACHES) <= set(APPROACHES)
