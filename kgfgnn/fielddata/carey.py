@@ -24,7 +24,12 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 
 from kgfgnn.fielddata.intervals import CONFIDENCE, split_conformal_log
 from kgfgnn.fielddata.knowledge_gnn import pretrain_members
-from kgfgnn.fielddata.protocol import KNOWLEDGE_KINDS, FieldProtocol, families
+from kgfgnn.fielddata.protocol import (
+    KNOWLEDGE_KINDS,
+    FieldProtocol,
+    families,
+    shared_approaches,
+)
 from kgfgnn.fielddata.study import RAW, Approach, FieldStudy, grouped_splits, run_study
 from kgfgnn.realworld import OBSERVED, TARGET
 from kgfgnn.scales import signed_expm1, signed_log1p
@@ -40,21 +45,9 @@ CAREY_MIXED = {
     "n_rate_carbon_form": ("n_rate_kg_ha", "soil_oc_pct", *N_FORM_COLUMNS),
 }
 APPROACHES: dict[str, Approach] = {
-    "real_only:ridge": Approach("design", "ridge"),
-    "real_only:mixed_model": Approach("design", "mixed_model"),
-    "real_only:hist_gradient_boosting": Approach("design", "hist_gradient_boosting"),
-    "real_only:random_forest": Approach("design", "random_forest"),
-    "real_only:tabm": Approach("design", "tabm"),
-    "real_only:kg_fgnn": Approach("gnn", "kg_fgnn"),
+    **shared_approaches(SIMULATED),
     "simulation_only:conditional_mean": Approach("hybrid", RAW, SIMULATED),
     "simulation_only:kg_fgnn": Approach("gnn", "simulation_kg_fgnn"),
-    "hybrid:ridge": Approach("hybrid", "ridge"),
-    "hybrid:hist_gradient_boosting": Approach("hybrid", "hist_gradient_boosting"),
-    "hybrid:random_forest": Approach("hybrid", "random_forest"),
-    "residual:mixed_model": Approach("hybrid", "mixed_model", SIMULATED),
-    "residual:hist_gradient_boosting": Approach("hybrid", "hist_gradient_boosting", SIMULATED),
-    "monotone:hist_gradient_boosting": Approach("design", "monotone_hist_gradient_boosting"),
-    "pretrained:kg_fgnn": Approach("gnn", "pretrained_kg_fgnn"),
 }
 CURVE_APPROACHES = ("real_only:mixed_model", "real_only:hist_gradient_boosting",
                     "real_only:kg_fgnn", "simulation_only:kg_fgnn",
@@ -121,7 +114,7 @@ def carey_study(real: pd.DataFrame, knowledge: dict, protocol: FieldProtocol, se
         curve_groups=tuple(protocol.curve_groups),
         registry=partial(carey_families, protocol), search_iter=protocol.search_iter,
         splits=list(grouped_splits(groups, protocol.n_folds, protocol.n_seeds, seed)),
-        knowledge=knowledge, reported=signed_expm1, reported_unit=UNIT, clip_margin=0.1)
+        knowledge=knowledge, reported=signed_expm1, clip_margin=0.1)
 
 
 def run_carey(real: pd.DataFrame, sim: pd.DataFrame, protocol: FieldProtocol, seed: int,

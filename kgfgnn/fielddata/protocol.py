@@ -161,28 +161,34 @@ def families(protocol: FieldProtocol, pretrained: dict | None = None,
     return {f.name: f for f in out}
 
 
+def shared_approaches(offset: str) -> dict[str, Approach]:
+    """The approaches every measured data set has, declared once: real-only models on the
+    recorded columns (``design``; KG-FGNN on ``gnn``), the same models given the process
+    model's prediction ``offset`` as a feature (``hybrid``) or learning its residual, a
+    monotone N response and KG-FGNN pretrained on the simulation."""
+    real = ("ridge", "mixed_model", "hist_gradient_boosting", "random_forest", "tabm")
+    return {
+        **{f"real_only:{f}": Approach("design", f) for f in real},
+        "real_only:kg_fgnn": Approach("gnn", "kg_fgnn"),
+        **{f"hybrid:{f}": Approach("hybrid", f)
+           for f in ("ridge", "hist_gradient_boosting", "random_forest")},
+        **{f"residual:{f}": Approach("hybrid", f, offset)
+           for f in ("mixed_model", "hist_gradient_boosting")},
+        "monotone:hist_gradient_boosting": Approach("design", "monotone_hist_gradient_boosting"),
+        "pretrained:kg_fgnn": Approach("gnn", "pretrained_kg_fgnn"),
+    }
+
+
 # approach -> inputs ("design", "hybrid" = design + twin, "gnn"), family, and the twin column
 # the family learns the residual of ("" for none)
 TWIN = "twin_log_n2o_window"
 APPROACHES: dict[str, Approach] = {
+    **shared_approaches(TWIN),
     "real_only:loglinear": Approach("design", "loglinear"),
-    "real_only:ridge": Approach("design", "ridge"),
-    "real_only:mixed_model": Approach("design", "mixed_model"),
-    "real_only:hist_gradient_boosting": Approach("design", "hist_gradient_boosting"),
-    "real_only:random_forest": Approach("design", "random_forest"),
-    "real_only:tabm": Approach("design", "tabm"),
-    "real_only:kg_fgnn": Approach("gnn", "kg_fgnn"),
     "simulation_only:raw": Approach("hybrid", RAW, TWIN),
     "simulation_only:calibrated": Approach("hybrid", "calibrated_twin"),
-    "hybrid:ridge": Approach("hybrid", "ridge"),
-    "hybrid:hist_gradient_boosting": Approach("hybrid", "hist_gradient_boosting"),
-    "hybrid:random_forest": Approach("hybrid", "random_forest"),
     "residual:ridge": Approach("hybrid", "ridge", TWIN),
-    "residual:mixed_model": Approach("hybrid", "mixed_model", TWIN),
-    "residual:hist_gradient_boosting": Approach("hybrid", "hist_gradient_boosting", TWIN),
     "prior:mixed_model": Approach("hybrid", "mixed_model", "twin_log_response"),
-    "monotone:hist_gradient_boosting": Approach("design", "monotone_hist_gradient_boosting"),
-    "pretrained:kg_fgnn": Approach("gnn", "pretrained_kg_fgnn"),
 }
 KNOWLEDGE_KINDS = ("simulation_only", "hybrid", "residual", "prior", "monotone", "pretrained")
 # approaches followed along the learning curve (all approaches at "all" training studies)
@@ -232,8 +238,7 @@ def dose_study(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: FieldPr
         inputs=protocol_inputs(frame, twin), approaches=APPROACHES,
         curve_approaches=CURVE_APPROACHES, curve_groups=tuple(protocol.curve_groups),
         registry=partial(families, protocol), search_iter=protocol.search_iter,
-        splits=list(splits(frame, protocol, seed)), knowledge=pretrained,
-        reported_unit="ln kg N2O-N/ha over the window")
+        splits=list(splits(frame, protocol, seed)), knowledge=pretrained)
 
 
 def run_protocol(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: FieldProtocol,
@@ -251,5 +256,6 @@ def run_protocol(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: Field
 
 
 __all__ = ["APPROACHES", "CURVE_APPROACHES", "FieldProtocol", "KNOWLEDGE_KINDS",
+           "shared_approaches",
            "TWIN_DESIGN", "choose", "dose_study", "families", "fit_approach",
            "protocol_inputs", "run_protocol"]

@@ -15,7 +15,7 @@ for every data set; :func:`choose` picks the approach to deploy by grouped CV al
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -72,9 +72,7 @@ class FieldStudy:
     splits: list[Split]
     knowledge: object = None
     reported: Callable[[np.ndarray], np.ndarray] | None = None
-    reported_unit: str = ""
     clip_margin: float | None = None
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         n = len(self.y)
@@ -174,13 +172,14 @@ def _unit(study: FieldStudy, names: list[str], design: str, run_seed: int, k: in
             full = n_groups == len(units)
             chosen = units if full else rng.choice(units, n_groups, replace=False)
             sub = train[np.isin(groups[train], chosen)]
+            bounds = study.prediction_range(sub)
             for name in names:
                 if not full and name not in study.curve_approaches:
                     continue
                 model, _ = fit_approach(study, name, sub, run_seed, families)
                 X_test = study.inputs[study.approaches[name].inputs].iloc[test]
                 pred = np.clip(np.asarray(model.predict(X_test), dtype=float).ravel(),
-                               *study.prediction_range(sub))
+                               *bounds)
                 rows.append({"design": design, "seed": run_seed, "fold": k, "model": name,
                              "train_groups": n_groups,
                              "curve_point": "all" if full else str(n_groups),
