@@ -1,9 +1,18 @@
-"""KG-FGNN speed on CPU: training time per epoch, inference samples/s, peak memory.
+"""KG-FGNN training speed on this machine: samples/s, FLOPs per sample, achieved and
+attainable GFLOP/s, today's trainer beside the one it replaced, and the device that ran.
 
-Uses the quick profile's artefacts when present (run `make book` first), otherwise stops
-with a message. Run from the repository root:
+The one it replaced ("reference") is the same network and loop with PyTorch's default
+(for-loop) AdamW, ``torch.nn.Dropout`` (one Bernoulli draw per activation) and the target
+fusion through ``nn.MultiheadAttention``; the current trainer uses fused AdamW, byte-mask
+dropout (:class:`kgfgnn.models.ByteMaskDropout`) and the fusion's explicit products.
+Both run in this process, one after the other, on the same data, so their ratio is
+comparable even on a shared machine. "Attainable" is the speed of this machine's float32
+matrix products of the model's own shapes; FLOPs are counted by
+``torch.utils.flop_counter`` for one forward and backward pass. Uses the quick profile's
+artefacts (run ``make book`` first). From the repository root:
 
     .venv/bin/python benchmarks/gnn_speed.py --artefact-dir artefacts/quick
+    .venv/bin/python benchmarks/gnn_speed.py --hidden 64 --n-layers 3 --readout concat --inputs all
 """
 
 from __future__ import annotations
@@ -13,50 +22,131 @@ import resource
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from kgfgnn.features import AutoencoderSelector
 from kgfgnn.graphs import build_multigraph
+from kgfgnn.models import ByteMaskDropout
 from kgfgnn.simulate.dataset import load_seasonal
-from kgfgnn.train import KGFGNNRegressor
-from kgfgnn.variables import feature_frame, target_frame
+from kgfgnn.train import KGFGNNRegressor, resolve_device
+from kgfgnn.variables import DRIVERS, feature_frame, target_frame
+
+
+class ReferenceTrainer(KGFGNNRegressor):
+    """The trainer before this change: default AdamW, one Bernoulli draw per activation,
+    the target fusion through ``nn.MultiheadAttention``'s fused kernel."""
+
+    optimizer_options: dict = {}
+
+    def _build(self):
+        model = super()._build()
+        for module in model.modules():
+            if isinstance(module, ByteMaskDropout):
+                module.forward = torch.nn.Dropout.forward.__get__(module)
+        attention = model.attention
+        model._fusion_attention = lambda z: attention(z, z, z, need_weights=False)[0]
+        return model
+
+
+def flops_per_sample(model: KGFGNNRegressor, X: pd.DataFrame, batch: int) -> float:
+    """Forward + backward FLOPs of one training batch, per sample."""
+    xt = model._tensors(model._x(X.iloc[:batch]))
+    net = model.model_
+    net.train()
+    with FlopCounterMode(display=False) as counter:
+        net(xt).square().mean().backward()
+    net.zero_grad()
+    return counter.get_total_flops() / batch
+
+
+def attainable_gflops(n_nodes: int, batch: int, hidden: int, readout: str,
+                      device: torch.device, repeats: int = 200) -> float:
+    """Float32 matrix-product speed for the model's shapes: node-major activations times a
+    hidden x hidden weight, and (concat readout) the flattened node states times the readout
+    weight; the faster of the two."""
+    shapes = [(n_nodes * batch, hidden, hidden)]
+    if readout == "concat":
+        shapes.append((batch, n_nodes * hidden, hidden))
+    best = 0.0
+    for m, k, n in shapes:
+        a, b = torch.randn(m, k, device=device), torch.randn(k, n, device=device)
+        for _ in range(10):
+            a @ b
+        start = time.perf_counter()
+        for _ in range(repeats):
+            a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = max(best, 2 * m * k * n * repeats / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+def timed_fit(cls, spec, X, Y, args) -> tuple[KGFGNNRegressor, float]:
+    model = cls(spec=spec, layer=args.layer, hidden=args.hidden, n_layers=args.n_layers,
+                readout=args.readout, epochs=args.epochs, patience=args.epochs + 1,
+                random_state=0, batch_size=args.batch_size, device=args.device)
+    start = time.perf_counter()
+    model.fit(X, Y)
+    return model, time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--artefact-dir", type=Path, default=Path("artefacts/quick"))
     parser.add_argument("--layer", default="sage")
+    parser.add_argument("--hidden", type=int, default=32)
+    parser.add_argument("--n-layers", type=int, default=2)
+    parser.add_argument("--readout", default="pool", choices=["pool", "concat"])
+    parser.add_argument("--inputs", default="autoencoder",
+                        choices=["autoencoder", "all", "drivers"])
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--message-passing", default="dense", choices=["dense", "sparse"])
+    parser.add_argument("--rows", type=int, default=4000,
+                        help="training rows (sampled with replacement from the quick data)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     args = parser.parse_args()
     seasonal = load_seasonal(args.artefact_dir)
+    seasonal = seasonal.sample(args.rows, replace=len(seasonal) < args.rows,
+                               random_state=0).reset_index(drop=True)
     X, Y = feature_frame(seasonal), target_frame(seasonal)
-    nodes = AutoencoderSelector.load(args.artefact_dir / "features").selected_
+    nodes = {"autoencoder": AutoencoderSelector.load(args.artefact_dir / "features").selected_,
+             "all": list(X.columns), "drivers": list(DRIVERS)}[args.inputs]
     spec = build_multigraph(X, Y, nodes, 0.3)
-    model = KGFGNNRegressor(spec=spec, layer=args.layer, epochs=args.epochs,
-                            patience=args.epochs + 1, random_state=0,
-                            batch_size=args.batch_size, message_passing=args.message_passing)
-    start = time.perf_counter()
-    model.fit(X, Y)
-    train_s = time.perf_counter() - start
-    epochs = len(model.history_)
+    device = resolve_device(args.device)
+    n_train = len(X) - round(0.15 * len(X))
+    where = (torch.cuda.get_device_name(device) if device.type == "cuda"
+             else f"{torch.get_num_threads()} torch threads")
+    print(f"device: {device} ({where}); "
+          f"rows: {len(X)}, nodes: {len(spec.nodes)}, edges per target: "
+          f"{ {t: len(e) for t, e in spec.edges.items()} }; layer {args.layer}, hidden "
+          f"{args.hidden}, {args.n_layers} layers, {args.readout} readout, batch "
+          f"{args.batch_size}, {args.epochs} epochs (validation pass included)")
+    rates = {}
+    for name, cls in (("reference", ReferenceTrainer), ("current", KGFGNNRegressor)):
+        model, seconds = timed_fit(cls, spec, X, Y, args)
+        rates[name] = n_train * len(model.history_) / seconds
+    flops = flops_per_sample(model, X, args.batch_size)
+    attainable = attainable_gflops(len(spec.nodes), args.batch_size, args.hidden,
+                                   args.readout, device)
+    limit = attainable * 1e9 / flops
+    print(f"FLOPs per training sample: {flops / 1e6:.2f} M (forward + backward)")
+    print(f"attainable: {attainable:.0f} GFLOP/s (float32 products of the model's shapes) "
+          f"-> limit {limit:,.0f} samples/s")
+    for name, rate in rates.items():
+        print(f"training ({name}): {rate:,.0f} samples/s, {rate * flops / 1e9:.1f} GFLOP/s, "
+              f"{limit / rate:.1f}x below the limit")
+    print(f"speed-up current / reference: {rates['current'] / rates['reference']:.2f}x")
     big = X.sample(20000, replace=True, random_state=0)
     model.predict(big.iloc[:1000])
     start = time.perf_counter()
     model.predict(big)
-    infer_s = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    edges = {t: len(e) for t, e in spec.edges.items()}
-    print(f"samples: {len(X)}, nodes: {len(nodes)}, edges per target: {edges}, "
-          f"layer: {args.layer}, {args.message_passing} message passing, "
-          f"torch threads: {torch.get_num_threads()}")
-    n_train = len(X) - round(model.validation_fraction * len(X))
-    print(f"training: {n_train * epochs / train_s:,.0f} samples/s "
-          f"({train_s / epochs:.3f} s/epoch, {epochs} epochs, batch {args.batch_size}, "
-          f"validation pass included)")
-    print(f"inference: {len(big) / infer_s:,.0f} samples/s")
-    print(f"peak resident memory: {peak_mb:.0f} MB")
+    print(f"inference: {len(big) / (time.perf_counter() - start):,.0f} samples/s")
+    print(f"peak resident memory: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    np.testing.assert_array_equal(model.predict(X.iloc[:5]).shape, (5, 3))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from kgfgnn.nested import CHOSEN_GBM, GBMS, GNN, TABM, NestedConfig, chosen_gbm,
 from kgfgnn.scales import signed_log1p
 from kgfgnn.tables import number
 from kgfgnn.threads import single_threaded
+from kgfgnn.variables import TASKS
 
 
 @dataclass
@@ -28,10 +29,24 @@ class BenchmarkConfig:
 
     n_seeds: int = 1
     n_folds: int = 5
+    tasks: tuple[str, ...] = ("plan", "sensor")  # kgfgnn.variables.TASKS; plan is primary
     splits: tuple[str, ...] = ("random", "leave_countries_out")
     nested: NestedConfig = field(default_factory=NestedConfig)
     ablation_seeds: int = 1  # seeds (of n_seeds) whose folds also fit KG-FGNN's ablations
     ablation_splits: tuple[str, ...] = ("leave_countries_out",)  # ... in these protocols
+    ablation_tasks: tuple[str, ...] = ("plan",)  # ... and these tasks
+
+
+# stable integer ids that seed each unit's candidates' draw (SeedSequence entropy)
+TASK_IDS = {"plan": 0, "sensor": 1}
+SPLIT_IDS = {"random": 0, "leave_countries_out": 1}
+
+
+def unit_draw_seed(seed: int, repetition: int, fold: int, task: str, split: str) -> int:
+    """The seed of one unit's candidates' draw, spawned from the run's ``seed`` with
+    :class:`numpy.random.SeedSequence` (never by adding to it)."""
+    return int(np.random.SeedSequence(
+        [seed, repetition, fold, TASK_IDS[task], SPLIT_IDS[split]]).generate_state(1)[0])
 
 
 def rmse_log(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -42,6 +57,7 @@ def rmse_log(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class _Task:
+    task: str
     split: str
     seed: int
     fold: int
@@ -49,40 +65,45 @@ class _Task:
     test: np.ndarray
     family: str
     ablations: bool
+    draw_seed: int  # the candidates' draw: its own per (task, split, seed, fold)
 
 
 def _run_task(task: _Task, features: pd.DataFrame, targets: pd.DataFrame,
-              groups: np.ndarray, autoencoder: list[str], keep: tuple[str, ...],
-              config: BenchmarkConfig):
-    """One (split, seed, fold, family): the nested search and the outer-test scores."""
-    with single_threaded():  # parallelism is across tasks
+              groups: np.ndarray, autoencoder: dict[str, list[str]], keep: tuple[str, ...],
+              config: BenchmarkConfig, inputs: dict[str, list[str]]):
+    """One (task, split, seed, fold, family): the nested search and the outer-test scores."""
+    with single_threaded():  # parallelism is across units
         rows, preds, search = run_family(
             task.family, features.iloc[task.train], targets.iloc[task.train],
             groups[task.train], features.iloc[task.test], targets.iloc[task.test],
-            task.split, task.seed, autoencoder, keep, config.nested, task.ablations)
+            task.split, task.seed, autoencoder[task.task], keep, config.nested,
+            task.ablations, task=task.task, inputs=inputs[task.task],
+            draw_seed=task.draw_seed)
     for part in (*preds, search):
         part["fold"] = task.fold
-    search["split"], search["seed"] = task.split, task.seed
+    search["task"], search["split"], search["seed"] = task.task, task.split, task.seed
     return [r | {"fold": task.fold} for r in rows], preds, search
 
 
 def _cached_task(cache: str, task: _Task, features: pd.DataFrame, targets: pd.DataFrame,
-                 groups: np.ndarray, autoencoder: list[str], keep: tuple[str, ...],
-                 config: BenchmarkConfig):
+                 groups: np.ndarray, autoencoder: dict[str, list[str]], keep: tuple[str, ...],
+                 config: BenchmarkConfig, inputs: dict[str, list[str]]):
     """:func:`_run_task`, its result kept under ``cache`` (written atomically) so that an
     interrupted run resumes where it stopped; the key covers the unit (its rows and whether it
     fits the ablations), the search configuration, the inputs and the package version."""
     if not cache:
-        return _run_task(task, features, targets, groups, autoencoder, keep, config)
+        return _run_task(task, features, targets, groups, autoencoder, keep, config, inputs)
     digest = hashlib.sha256(repr((
-        __version__, task.split, task.seed, task.fold, task.family, task.ablations,
-        task.train.tolist(), asdict(config.nested), autoencoder, keep,
+        __version__, task.task, task.split, task.seed, task.fold, task.family,
+        task.ablations, task.draw_seed, task.train.tolist(), asdict(config.nested),
+        autoencoder[task.task], inputs[task.task], keep,
         pd.util.hash_pandas_object(features).sum(), pd.util.hash_pandas_object(targets).sum(),
         groups.tolist())).encode()).hexdigest()[:24]
-    path = Path(cache) / f"{task.split}-{task.seed}-{task.fold}-{task.family}-{digest}.joblib"
+    path = (Path(cache) / f"{task.task}-{task.split}-{task.seed}-{task.fold}-{task.family}-"
+                          f"{digest}.joblib")
     if path.exists():
         return joblib.load(path)
-    out = _run_task(task, features, targets, groups, autoencoder, keep, config)
+    out = _run_task(task, features, targets, groups, autoencoder, keep, config, inputs)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         joblib.dump(out, tmp)
@@ -90,12 +111,17 @@ def _cached_task(cache: str, task: _Task, features: pd.DataFrame, targets: pd.Da
 
 
 def run_benchmark(features: pd.DataFrame, targets: pd.DataFrame, groups: np.ndarray,
-                  autoencoder: list[str], config: BenchmarkConfig, seed: int,
+                  autoencoder: dict[str, list[str]], config: BenchmarkConfig, seed: int,
                   keep: tuple[str, ...] = (), log: Callable[[str], None] = print,
-                  workers: int = 0, scheduler: str = "", cache: str = ""
+                  workers: int = 0, scheduler: str = "", cache: str = "",
+                  inputs: dict[str, list[str]] | None = None
                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Metrics per (split, seed, fold, model, target), the out-of-fold predictions and every
-    candidate scored by the inner searches (:mod:`kgfgnn.nested`).
+    """Metrics per (task, split, seed, fold, model, target), the out-of-fold predictions and
+    every candidate scored by the inner searches (:mod:`kgfgnn.nested`).
+
+    ``features`` holds every column (:func:`kgfgnn.variables.model_frame`); each task reads
+    its own inputs (``inputs``, default :data:`kgfgnn.variables.TASKS`), ``autoencoder``
+    maps a task to the autoencoder's selection among them.
 
     The (split, seed, fold, family) units run in parallel: ``workers`` local processes (0 =
     one per core) with joblib, or on the Dask cluster at ``scheduler``. Every unit is seeded
@@ -105,24 +131,34 @@ def run_benchmark(features: pd.DataFrame, targets: pd.DataFrame, groups: np.ndar
     features = features.reset_index(drop=True)
     targets = targets.reset_index(drop=True)
     groups = np.asarray(groups)
+    inputs = {t: list(c) for t, c in (TASKS if inputs is None else inputs).items()}
+    for what, given in (("autoencoder", autoencoder), ("inputs", inputs)):
+        missing = [t for t in config.tasks if t not in given]
+        if missing:
+            raise ValueError(f"{what}: nothing given for task(s) {missing}")
     tasks = []
-    for split in config.splits:
-        for s in range(config.n_seeds):
-            run_seed = seed + s
-            for k, (train, test) in enumerate(folds(split, config.n_folds, run_seed,
-                                                    groups=groups, n=len(features))):
-                tasks += [_Task(split, run_seed, k, train, test, name,
-                                s < config.ablation_seeds and split in config.ablation_splits)
-                          for name in config.nested.families]
-    # Whole outer folds one after another (out of country first, the claim's protocol), the
-    # longest units of a fold first: an interrupted run leaves complete folds in the cache.
+    for name in config.tasks:
+        for split in config.splits:
+            for s in range(config.n_seeds):
+                run_seed = seed + s
+                for k, (train, test) in enumerate(folds(split, config.n_folds, run_seed,
+                                                        groups=groups, n=len(features))):
+                    ablate = (s < config.ablation_seeds and split in config.ablation_splits
+                              and name in config.ablation_tasks)
+                    draw = unit_draw_seed(seed, s, k, name, split)
+                    tasks += [_Task(name, split, run_seed, k, train, test, family, ablate, draw)
+                              for family in config.nested.families]
+    # Whole outer folds one after another (the plan task out of country first: the claim's
+    # protocol), the longest units of a fold first: an interrupted run leaves complete folds
+    # in the cache.
     cost = {GNN: 0, TABM: 1}
-    tasks.sort(key=lambda t: (t.split != "leave_countries_out", t.seed, t.fold,
-                              cost.get(t.family, 2)))
+    tasks.sort(key=lambda t: (t.task != "plan", t.split != "leave_countries_out", t.seed,
+                              t.fold, cost.get(t.family, 2)))
     log(f"{len(tasks)} units")
     call = delayed(_cached_task)
-    jobs = (call(cache, task, features, targets, groups, list(autoencoder), tuple(keep),
-                 config)
+    selections = {t: list(cols) for t, cols in autoencoder.items()}
+    jobs = (call(cache, task, features, targets, groups, selections, tuple(keep), config,
+                 inputs)
             for task in tasks)
     if scheduler:
         from distributed import Client
@@ -131,7 +167,7 @@ def run_benchmark(features: pd.DataFrame, targets: pd.DataFrame, groups: np.ndar
             done = Parallel()(jobs)
     else:
         done = Parallel(n_jobs=workers or -1, backend="loky")(jobs)
-    order = ["split", "seed", "fold", "model", "target"]
+    order = ["task", "split", "seed", "fold", "model", "target"]
     results = pd.DataFrame([r for rows, _, _ in done for r in rows])
     predictions = pd.concat([p for _, preds, _ in done for p in preds], ignore_index=True)
     gbm_rows, gbm_preds = chosen_gbm(results, predictions)
@@ -140,15 +176,16 @@ def run_benchmark(features: pd.DataFrame, targets: pd.DataFrame, groups: np.ndar
     predictions = pd.concat([predictions, gbm_preds], ignore_index=True).sort_values(
         [*order, "row"], ignore_index=True)
     search = pd.concat([s for _, _, s in done], ignore_index=True).sort_values(
-        ["split", "seed", "fold", "family", "target", "rung", "candidate"], ignore_index=True)
+        ["task", "split", "seed", "fold", "family", "target", "rung", "candidate"],
+        ignore_index=True)
     return results, predictions, search
 
 
-def best_baseline(summary: pd.DataFrame, target: str, split: str) -> str:
-    """Post hoc: the non-graph family with the lowest mean test RMSE for one target and
+def best_baseline(summary: pd.DataFrame, target: str, split: str, task: str = "plan") -> str:
+    """Post hoc: the non-graph family with the lowest mean test RMSE for one task, target and
     split (for figures; the claim uses the GBM chosen inside the folds)."""
     sub = summary[summary.family.isin(["baseline", "tabular_dl"]) & (summary.target == target)
-                  & (summary.split == split)]
+                  & (summary.split == split) & (summary.task == task)]
     return str(sub.sort_values("rmse_mean").iloc[0]["model"])
 
 
@@ -173,17 +210,18 @@ def _choices(part: pd.DataFrame) -> str:
 
 
 def paired_differences(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """For every (split, target): each model against KG-FGNN as chosen inside the folds, as
+    """For every (task, split, target): each model against KG-FGNN as chosen inside the folds, as
     mean RMSE difference (model - KG-FGNN) with its Nadeau-Bengio corrected ``level``
     interval over the pairs both have, relative to KG-FGNN's mean RMSE, and the spread (sd)
     of each model's RMSE over seeds x folds. Positive = KG-FGNN better."""
     rows = []
-    for (split, target), part in results.groupby(["split", "target"]):
+    for (task, split, target), part in results.groupby(["task", "split", "target"]):
         kg_rmse = part[part.model == GNN].rmse
         for model in sorted(set(part.model) - {GNN}):
             test = corrected_paired_test(part, model, GNN, level=level)
             mine = part[part.model == model].rmse
-            rows.append({"split": split, "target": target, "model": model, "kg_fgnn": GNN,
+            rows.append({"task": task, "split": split, "target": target, "model": model,
+                         "kg_fgnn": GNN,
                          "family": part[part.model == model].family.iloc[0],
                          "rmse": mine.mean(), "kg_fgnn_rmse": kg_rmse.mean(),
                          "diff": test["mean_diff"], "ci_low": test["ci_low"],
@@ -198,7 +236,7 @@ def paired_differences(results: pd.DataFrame, level: float = 0.95) -> pd.DataFra
 
 def claim_check(results: pd.DataFrame, level: float = 0.95, metric: str = "rmse",
                 post_hoc: bool = False) -> pd.DataFrame:
-    """The seed paper's claim per (split, target): KG-FGNN as chosen inside the training
+    """The seed paper's claim per (task, split, target): KG-FGNN as chosen inside the training
     folds against the GBM chosen inside them (``chosen_gbm``), the comparison a user who must
     pick models in advance meets. ``post_hoc=True``: the sensitivity that picks both by
     their mean *test* ``metric`` (the best KG-FGNN configuration among the chosen one and
@@ -207,7 +245,7 @@ def claim_check(results: pd.DataFrame, level: float = 0.95, metric: str = "rmse"
     ``stable`` = KG-FGNN's RMSE spread over seeds x folds no larger than the GBM's.
     ``metric="rmse_log"`` checks the same on the signed-log scale (columns keep their names)."""
     rows = []
-    for (split, target), part in results.groupby(["split", "target"]):
+    for (task, split, target), part in results.groupby(["task", "split", "target"]):
         if post_hoc:
             graph_models = sorted(m for m in set(part.model) if m.startswith(GNN))
             gbm_models = sorted(set(part.model) & set(GBMS))
@@ -221,7 +259,8 @@ def claim_check(results: pd.DataFrame, level: float = 0.95, metric: str = "rmse"
         target_ratio = 1.05 if split == "random" else 0.874
         verdict = ("KG-FGNN better" if test["ci_high"] < 0 else
                    "GBM better" if test["ci_low"] > 0 else "no difference established")
-        rows.append({"split": split, "target": target, "kg_fgnn": kg, "best_gbm": gbm,
+        rows.append({"task": task, "split": split, "target": target, "kg_fgnn": kg,
+                     "best_gbm": gbm,
                      "gbm_chosen": chosen,
                      "kg_fgnn_rmse": kg_rmse.mean(), "gbm_rmse": gbm_rmse.mean(),
                      "ratio": kg_rmse.mean() / gbm_rmse.mean(), "paper_target": target_ratio,
@@ -240,10 +279,10 @@ def ablation_table(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     chosen model on the folds that fitted them: RMSE difference (ablation - chosen) with its
     corrected interval; positive = the chosen component helps."""
     rows = []
-    for (split, target), part in results.groupby(["split", "target"]):
+    for (task, split, target), part in results.groupby(["task", "split", "target"]):
         for model in sorted(m for m in set(part.model) if m.startswith(f"{GNN}[")):
             test = corrected_paired_test(part, model, GNN, level=level)
-            rows.append({"split": split, "target": target,
+            rows.append({"task": task, "split": split, "target": target,
                          "change": model.removeprefix(f"{GNN}[").removesuffix("]"),
                          "rmse": part[part.model == model].rmse.mean(),
                          "diff": test["mean_diff"], "ci_low": test["ci_low"],
@@ -251,10 +290,23 @@ def ablation_table(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def ablation_display(ablation: pd.DataFrame) -> pd.DataFrame:
+    """:func:`ablation_table` for readers: per (task, split, change) and target the
+    difference with its 95 % interval, or "chosen in every fold" where the search had chosen
+    that value in every fold (the difference is then zero by construction)."""
+    def cell(r) -> str:
+        if np.isfinite(r.ci_low):
+            return f"{number(r['diff'])} [{number(r.ci_low)}, {number(r.ci_high)}]"
+        return "chosen in every fold" if r["diff"] == 0 else f"{number(r['diff'])} (1 pair)"
+    shown = ablation.assign(shown=ablation.apply(cell, axis=1))
+    return shown.pivot(index=["task", "split", "change"], columns="target", values="shown")
+
+
 TARGET_UNITS = {"n2o": "kg N2O-N/ha/yr", "co2": "kg CO2-C/ha/yr", "ch4": "kg CH4-C/ha/yr"}
 # Short labels for readers' tables.
 TARGET_LABELS = {"n2o": "N₂O (kg N/ha/yr)", "co2": "CO₂ (kg C/ha/yr)", "ch4": "CH₄ (kg C/ha/yr)"}
 PROTOCOL_LABELS = {"leave_countries_out": "out of country", "random": "random CV"}
+TASK_LABELS = {"plan": "plan (drivers only)", "sensor": "sensor (drivers + states)"}
 
 
 def claim_table(claim: pd.DataFrame) -> pd.DataFrame:
@@ -263,6 +315,7 @@ def claim_table(claim: pd.DataFrame) -> pd.DataFrame:
     target, the difference with its 95 % interval and the verdict
     (:func:`claim_details` has the models and spreads)."""
     return pd.DataFrame({
+        "task": claim.task.map(lambda t: TASK_LABELS.get(t, t)),
         "protocol": claim.split.map(lambda s: PROTOCOL_LABELS.get(s, s.replace("_", " "))),
         "target": claim.target.map(lambda t: TARGET_LABELS.get(t, t.upper())),
         "RMSE KG-FGNN / GBM": [f"{number(a)} / {number(b)}" for a, b in
@@ -279,6 +332,7 @@ def claim_details(claim: pd.DataFrame) -> pd.DataFrame:
     """The models behind each row of :func:`claim_table` (for the nested claim, how often
     each GBM family was chosen), the RMSE spreads over seeds x folds and the pairs."""
     return pd.DataFrame({
+        "task": claim.task.map(lambda t: TASK_LABELS.get(t, t)),
         "protocol": claim.split.map(lambda s: PROTOCOL_LABELS.get(s, s.replace("_", " "))),
         "target": claim.target.map(lambda t: TARGET_LABELS.get(t, t.upper())),
         "KG-FGNN": claim.kg_fgnn,

@@ -110,6 +110,15 @@ class AutoencoderSelector(TransformerMixin, BaseEstimator):
         self.selected_ = [*self.keep, *rest[: self.top_k - len(self.keep)]]
         return self
 
+    def selection(self, candidates) -> list[str]:
+        """The autoencoder's choice among ``candidates`` only (e.g. the drivers of the plan
+        task): the ``keep`` columns, then the highest-scoring candidates, ``top_k`` in all."""
+        check_is_fitted(self, "scores_")
+        allowed = set(candidates)
+        ranked = self.scores_.sort_values(ascending=False, kind="mergesort")
+        rest = [n for n in ranked.index if n in allowed and n not in self.keep]
+        return [*[k for k in self.keep if k in allowed], *rest[: self.top_k - len(self.keep)]]
+
     def _train(self, train: torch.Tensor, val: torch.Tensor) -> pd.DataFrame:
         opt = torch.optim.Adam(self.model_.parameters(), lr=self.lr)
         gen = torch.Generator().manual_seed(self.random_state)

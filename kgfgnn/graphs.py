@@ -19,7 +19,7 @@ import torch
 from torch_geometric.data import Data, InMemoryDataset
 
 from kgfgnn.atomic import atomic_path, write_json
-from kgfgnn.knowledge import KNOWLEDGE_EDGES, contracted_edges, knowledge_graph
+from kgfgnn.knowledge import KNOWLEDGE_EDGES, contracted_edges, knowledge_graph, pathway_nodes
 
 KNOWLEDGE, DATA = 0, 1
 EDGE_TYPES = ("knowledge", "data")
@@ -31,6 +31,21 @@ class GraphSpec:
 
     nodes: list[str]
     edges: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+    latent: list[str] = field(default_factory=list)
+    """Nodes without an observed value (process rates, unmeasured states): their input is
+    zero and the network knows them by their embedding and their neighbours."""
+
+    @property
+    def observed(self) -> list[str]:
+        """The nodes whose values are inputs, in node order."""
+        hidden = set(self.latent)
+        return [n for n in self.nodes if n not in hidden]
+
+    def pathway_targets(self, node: str) -> tuple[str, ...]:
+        """The targets whose graph has a knowledge edge at ``node`` (all targets if none)."""
+        on = tuple(t for t, rows in self.edges.items()
+                   if any(k == KNOWLEDGE and node in (u, v) for u, v, k in rows))
+        return on or tuple(self.edges)
 
     def edge_index(self, target: str) -> tuple[torch.Tensor, torch.Tensor]:
         """``edge_index`` (2 x E, long) and ``edge_type`` (E,) of one target's graph."""
@@ -67,15 +82,16 @@ class GraphSpec:
         if shared:
             union = sorted({e for rows in edges.values() for e in rows})
             edges = {t: list(union) for t in edges}
-        return GraphSpec(list(self.nodes), edges)
+        return GraphSpec(list(self.nodes), edges, list(self.latent))
 
     def save(self, path: str | Path) -> None:
-        write_json({"nodes": self.nodes, "edges": self.edges}, path)
+        write_json({"nodes": self.nodes, "edges": self.edges, "latent": self.latent}, path)
 
     @classmethod
     def load(cls, path: str | Path) -> GraphSpec:
         raw = json.loads(Path(path).read_text())
-        return cls(raw["nodes"], {t: [tuple(e) for e in rows] for t, rows in raw["edges"].items()})
+        return cls(raw["nodes"], {t: [tuple(e) for e in rows] for t, rows in raw["edges"].items()},
+                   list(raw.get("latent", [])))
 
 
 def data_edges(features: pd.DataFrame, target: pd.Series, threshold: float,
@@ -99,23 +115,39 @@ def build_multigraph(features: pd.DataFrame, targets: pd.DataFrame, nodes: list[
                      corr_threshold: float = 0.3, target_min_corr: float = 0.1,
                      knowledge=KNOWLEDGE_EDGES, use_knowledge: bool = True,
                      use_data: bool = True, universe: list[str] | None = None,
-                     allow_empty: bool = False) -> GraphSpec:
+                     allow_empty: bool = False, pathway: bool = False) -> GraphSpec:
     """One graph per target over ``nodes`` (an empty graph for a target is an error unless
     ``allow_empty``: the model then reads that target from its nodes without messages).
 
     Every variable the knowledge list names must be a column of ``features`` (or of
     ``universe``, the variable space the knowledge list is checked against when some of its
     variables are deliberately held as latent zero-valued columns).
+
+    ``pathway=True`` (with knowledge edges) keeps the process pathway whole: every soil or
+    crop state and process on a knowledge path from a node to a target's flux is added as a
+    latent node
+    (``GraphSpec.latent``), so fertiliser -> NH4/NO3 -> nitrification/denitrification -> N2O
+    stays in the graph; only variables that are neither nodes nor on such a path are
+    contracted. Without it, paths through variables that are not nodes are contracted onto
+    the nodes (the graph of the seed paper's selected variables).
     """
     missing = [n for n in nodes if n not in features.columns]
     if missing:
         raise ValueError(f"nodes {missing} are not columns of the feature table")
-    graph = knowledge_graph(knowledge, observed=list(universe or features.columns))
-    spec = GraphSpec(list(nodes))
+    observed = list(universe or features.columns)
+    graph = knowledge_graph(knowledge, observed=observed)
+    latent: list[str] = []
+    if pathway and use_knowledge:
+        added = {n for t in targets.columns
+                 for n in pathway_nodes(t, nodes, knowledge, observed,
+                                        intermediates_only=True)}
+        latent = sorted(added - set(nodes))
+    all_nodes = [*nodes, *latent]
+    spec = GraphSpec(all_nodes, latent=latent)
     for t in targets.columns:
         rows: list[tuple[str, str, int]] = []
         if use_knowledge:
-            rows += [(u, v, KNOWLEDGE) for u, v in contracted_edges(graph, nodes, t)]
+            rows += [(u, v, KNOWLEDGE) for u, v in contracted_edges(graph, all_nodes, t)]
         if use_data:
             rows += data_edges(features[nodes], targets[t], corr_threshold, target_min_corr)
         if not rows and not allow_empty:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from kgfgnn.variables import CANDIDATES
+from kgfgnn.variables import CANDIDATES, STATES
 
 LATENT = ("urea_hydrolysis", "decomposition", "nitrification", "denitrification",
           "methanogenesis", "methane_oxidation")
@@ -187,3 +187,36 @@ def contracted_edges(graph: nx.DiGraph, keep: list[str], target: str) -> list[tu
             elif x in pathway:
                 stack.extend(graph.successors(x))
     return sorted(out)
+
+
+# What the simulation reports of each intermediate node, for supervising it: the states are
+# their own columns; nitrification and denitrification their simulated annual N fluxes
+# (DayCent's rates summed over the crop year, kg N/ha). Urea hydrolysis, decomposition,
+# methanogenesis and methane oxidation are not reported separately: they stay latent.
+SUPERVISION: dict[str, str] = {
+    **{state: state for state in STATES},
+    "nitrification": "nitrification_kg_n_ha",
+    "denitrification": "denitrification_kg_n_ha",
+}
+
+
+def pathway_nodes(target: str, observed, edges=KNOWLEDGE_EDGES, universe=None,
+                  intermediates_only: bool = False) -> list[str]:
+    """The variables and processes on a knowledge path from an ``observed`` node to
+    ``target`` (``"n2o"``, ``"co2"`` or ``"ch4"``), ``observed`` themselves excluded: the
+    nodes that a graph over ``observed`` must add so that no path is contracted away.
+    ``intermediates_only``: only the soil and crop states and the processes (drivers left
+    out by a feature selection stay out; paths through them are contracted)."""
+    target = target.lower()
+    graph = knowledge_graph(edges) if universe is None else knowledge_graph(edges, universe)
+    if target not in graph:
+        raise ValueError(f"target {target!r} is not in the knowledge graph")
+    upstream = nx.ancestors(graph, target)
+    reachable: set[str] = set()
+    for node in observed:
+        if node in graph:
+            reachable |= nx.descendants(graph, node)
+    found = (upstream & reachable) - set(observed)
+    if intermediates_only:
+        found &= set(STATES) | set(LATENT)
+    return sorted(found)

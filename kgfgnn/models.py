@@ -56,6 +56,28 @@ READOUTS = ("pool", "concat")
 MESSAGE_PASSING = ("dense", "sparse")
 
 
+class ByteMaskDropout(nn.Dropout):
+    """Dropout whose mask comes from random bytes: one 64-bit draw gives the keep/drop
+    decision of eight activations (a byte each, dropped when below ``round(256 p)``), so
+    the rate is ``p`` rounded to a multiple of 1/256 (0.1 -> 0.1016) and kept activations are
+    scaled by ``1 / (1 - rate)``. PyTorch's ``bernoulli_`` draws one number per activation,
+    which made dropout the largest single cost of a CPU training step. Same expectation and
+    parameters as :class:`torch.nn.Dropout` (a subclass: ``p`` can be set as on it); a
+    different random stream."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        threshold = int(round(256 * self.p))
+        if threshold >= 256:
+            return torch.zeros_like(x)
+        n = x.numel()
+        draws = torch.randint(-2 ** 63, 2 ** 63 - 1, ((n + 7) // 8,), dtype=torch.int64,
+                              device=x.device)
+        keep = draws.view(torch.uint8)[:n].view(x.shape) >= threshold
+        return x * keep * (256.0 / (256 - threshold))
+
+
 def make_conv(layer: str, hidden: int, dense: bool = False) -> nn.Module:
     """A PyG message-passing layer of the requested type (hidden -> hidden), sparse
     (edge_index) or dense (adjacency matrix)."""
@@ -98,7 +120,7 @@ class RelationalBlock(nn.Module):
                                        for _ in range(n_edge_types))
             self.root = nn.Linear(hidden, hidden)
         self.norm = nn.LayerNorm(hidden)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = ByteMaskDropout(dropout)
 
     def forward(self, h: torch.Tensor, edges) -> torch.Tensor:
         """Dense: ``h`` node-major (nodes, batch, hidden) and ``edges`` the propagation matrix
@@ -145,7 +167,8 @@ class KGFGNN(nn.Module):
     def __init__(self, n_nodes: int, topology: dict[str, tuple[torch.Tensor, torch.Tensor]],
                  layer: str = "sage", hidden: int = 32, n_layers: int = 2,
                  dropout: float = 0.1, n_edge_types: int = 2, fusion: bool = True,
-                 readout: str = "pool", message_passing: str = "dense", n_context: int = 0):
+                 readout: str = "pool", message_passing: str = "dense", n_context: int = 0,
+                 aux_nodes: dict[int, tuple[str, ...]] | None = None):
         super().__init__()
         if layer not in LAYERS:
             raise ValueError(f"layer={layer!r}: allowed values are {list(LAYERS)}")
@@ -190,6 +213,25 @@ class KGFGNN(nn.Module):
         self.n_context = n_context
         if n_context:  # created only when used, so models without context are unchanged
             self.context = nn.Linear(n_context, hidden)
+        # Supervised intermediate nodes: node index -> the targets on whose pathway it lies.
+        # Its value is read from its state in those targets' branches (mean over them) by a
+        # linear map of its own.
+        aux_nodes = dict(aux_nodes or {})
+        self.aux_index = list(aux_nodes)
+        if aux_nodes:
+            unknown = sorted({t for ts in aux_nodes.values() for t in ts} - set(self.targets))
+            if unknown or any(not ts for ts in aux_nodes.values()):
+                raise ValueError(f"aux_nodes: every node needs targets among {self.targets}, "
+                                 f"got unknown {unknown} or none")
+            if not self.dense:
+                raise ValueError("aux_nodes need message_passing='dense'")
+            mask = torch.tensor([[float(t in ts) for ts in aux_nodes.values()]
+                                 for t in self.targets])
+            self.register_buffer("aux_mask", mask / mask.sum(dim=0, keepdim=True),
+                                 persistent=False)
+            self.aux_weight = nn.Parameter(torch.empty(len(aux_nodes), hidden))
+            self.aux_bias = nn.Parameter(torch.zeros(len(aux_nodes)))
+            nn.init.xavier_uniform_(self.aux_weight)
 
     def _batched_edges(self, target: str, batch_size: int):
         """Disjoint union of ``batch_size`` copies of a target graph: (edge_index, edge_type)
@@ -209,20 +251,49 @@ class KGFGNN(nn.Module):
         return out
 
     def forward(self, values: torch.Tensor) -> torch.Tensor:
+        """(batch, n_targets) predictions."""
+        return self.forward_with_aux(values)[0]
+
+    def forward_with_aux(self, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The targets (batch, n_targets) and the supervised intermediate nodes' values
+        (batch, n_aux), or None without ``aux_nodes``."""
         context = None
         if self.n_context:
             values, context = values[:, :self.n_nodes], values[:, self.n_nodes:]
-        z = self._dense_readouts(values) if self.dense else self._sparse_readouts(values)
+        states: list[torch.Tensor] | None = [] if self.aux_index else None
+        z = (self._dense_readouts(values, states) if self.dense
+             else self._sparse_readouts(values))
         if context is not None:
             z = z + self.context(context).unsqueeze(1)
         if self.fusion and len(self.targets) > 1:
-            shared, _ = self.attention(z, z, z, need_weights=False)
-            z = self.fusion_norm(z + shared)
-        return torch.cat([self.heads[t](z[:, k]) for k, t in enumerate(self.targets)], dim=1)
+            z = self.fusion_norm(z + self._fusion_attention(z))
+        out = torch.cat([self.heads[t](z[:, k]) for k, t in enumerate(self.targets)], dim=1)
+        if not self.aux_index:
+            return out, None
+        # (targets, aux, batch, hidden) node states -> (targets, aux, batch) -> (batch, aux)
+        picked = torch.stack(states)[:, self.aux_index]
+        per_branch = torch.einsum("tabh,ah->tab", picked, self.aux_weight)
+        aux = torch.einsum("tab,ta->ba", per_branch, self.aux_mask) + self.aux_bias
+        return out, aux
 
-    def _dense_readouts(self, values: torch.Tensor) -> torch.Tensor:
+    def _fusion_attention(self, z: torch.Tensor) -> torch.Tensor:
+        """``self.attention(z, z, z)`` (no mask, no dropout) with the module's own weights,
+        as explicit products: for a handful of target tokens they cost a fraction of the
+        fused attention kernel's set-up (same values up to float rounding; tested)."""
+        mha = self.attention
+        batch, tokens, width = z.shape
+        heads = mha.num_heads
+        qkv = nn.functional.linear(z, mha.in_proj_weight, mha.in_proj_bias)
+        q, k, v = qkv.view(batch, tokens, 3, heads, width // heads).permute(2, 0, 3, 1, 4)
+        weights = torch.softmax(q @ k.transpose(-1, -2) * (width // heads) ** -0.5, dim=-1)
+        out = (weights @ v).transpose(1, 2).reshape(batch, tokens, width)
+        return mha.out_proj(out)
+
+    def _dense_readouts(self, values: torch.Tensor,
+                        states: list[torch.Tensor] | None = None) -> torch.Tensor:
         """(batch, targets, hidden) target readouts; message passing on node-major
-        activations (nodes, batch, hidden)."""
+        activations (nodes, batch, hidden). ``states`` collects each branch's final node
+        states when given."""
         batch_size = values.shape[0]
         h0 = self.encoder(values.t().unsqueeze(-1) * self.node_scale.weight.unsqueeze(1)
                           + self.node_embedding.weight.unsqueeze(1))
@@ -237,6 +308,8 @@ class KGFGNN(nn.Module):
                 edges = [getattr(self, f"adj_{t}_{r}") for r in range(self.n_edge_types)]
             for block in self.branches[t]:
                 h = block(h, edges)
+            if states is not None:
+                states.append(h)
             parts = [h.mean(dim=0), h.amax(dim=0)]
             if self.readout_kind == "concat":
                 parts.append(h.transpose(0, 1).reshape(batch_size, -1))

@@ -32,12 +32,18 @@ from sklearn.utils.validation import check_is_fitted
 from kgfgnn.baselines import BASELINES, LogTargetRegressor, baseline_family
 from kgfgnn.evaluate import metrics
 from kgfgnn.graphs import DATA, KNOWLEDGE, build_multigraph
+from kgfgnn.knowledge import SUPERVISION
 from kgfgnn.scales import signed_log1p
 from kgfgnn.search import MIN_GROUPS, Family, Halving, grouped_holdout, halving_search
 from kgfgnn.tabm import TabMRegressor
 from kgfgnn.train import DEFAULTS, KGFGNNRegressor
+from kgfgnn.variables import CANDIDATES, check_task
 
 INPUT_SETS = ("autoencoder", "mutual_information", "all")
+PATHWAYS = ("supervised", "latent", "contracted")
+"""KG-FGNN's process pathway: kept whole with the simulated states and process rates as
+supervised intermediate nodes; kept whole with those nodes latent (unsupervised); or
+contracted onto the input nodes (the seed paper's graph over selected variables)."""
 EDGE_SETS = {"both": (KNOWLEDGE, DATA), "knowledge": (KNOWLEDGE,), "data": (DATA,)}
 GRAPHS = ("per_target", "shared")
 GBMS = ("hist_gradient_boosting", "xgboost", "lightgbm")
@@ -47,7 +53,8 @@ CHOSEN_GBM = "chosen_gbm"
 # KG-FGNN's space (settings of the model, the inputs and the graph).
 GNN_SPACE = {"hidden": [16, 32, 64], "n_layers": [1, 2, 3], "lr": loguniform(1e-3, 1e-2),
              "dropout": [0.0, 0.1, 0.2], "weight_decay": loguniform(1e-5, 1e-3),
-             "readout": ["pool", "concat"], "edges": list(EDGE_SETS), "graph": list(GRAPHS)}
+             "readout": ["pool", "concat"], "edges": list(EDGE_SETS), "graph": list(GRAPHS),
+             "pathway": list(PATHWAYS), "aux_weight": [0.3, 1.0]}
 # TabM's ensemble size k stays at 16 (pytabkit's default is 32; the cost grows with k and
 # the TabM paper finds k beyond 16-32 adds little).
 TABM_SPACE = {"d_block": [64, 128, 256], "n_blocks": [1, 2, 3],
@@ -83,8 +90,10 @@ class InputSets:
 
     @classmethod
     def on(cls, X: pd.DataFrame, Y: pd.DataFrame, autoencoder: list[str],
-           keep: tuple[str, ...], seed: int) -> InputSets:
-        """Input sets for training rows ``X``/``Y`` (mutual information chosen on them)."""
+           keep: tuple[str, ...], seed: int, columns: list[str] | None = None) -> InputSets:
+        """Input sets for training rows ``X``/``Y`` (mutual information chosen on them)
+        among ``columns`` (default: every column of ``X``: the task's inputs)."""
+        X = X if columns is None else X[list(columns)]
         mi = {t: mutual_information_selection(X, Y[t].to_numpy(), len(autoencoder), keep,
                                                seed) for t in Y.columns}
         return cls(list(autoencoder), list(X.columns), mi)
@@ -122,21 +131,30 @@ class ColumnSubset(TransformerMixin, BaseEstimator):
 
 class GraphKGFGNN(RegressorMixin, BaseEstimator):
     """KG-FGNN whose graph is built on its own training rows: nodes = ``nodes``, knowledge
-    and/or data edges (``edges``), one graph per target or one shared (``graph``)."""
+    and/or data edges (``edges``), one graph per target or one shared (``graph``), the
+    process pathway kept whole or contracted (``pathway``, see :data:`PATHWAYS`).
+
+    With ``pathway="supervised"``, ``X`` passed to :meth:`fit` must also hold the simulated
+    values of the intermediate nodes (:data:`kgfgnn.knowledge.SUPERVISION`); they are
+    auxiliary targets in training only (weight ``aux_weight``): :meth:`predict` reads the
+    ``nodes`` columns alone."""
 
     def __init__(self, nodes: tuple[str, ...] = (), edges: str = "both",
-                 graph: str = "per_target", corr_threshold: float = 0.3,
+                 graph: str = "per_target", pathway: str = "contracted",
+                 aux_weight: float = DEFAULTS["aux_weight"], corr_threshold: float = 0.3,
                  layer: str = DEFAULTS["layer"], hidden: int = DEFAULTS["hidden"],
                  n_layers: int = DEFAULTS["n_layers"], dropout: float = DEFAULTS["dropout"],
                  readout: str = DEFAULTS["readout"], lr: float = DEFAULTS["lr"],
                  weight_decay: float = DEFAULTS["weight_decay"],
                  epochs: int = DEFAULTS["epochs"], patience: int = DEFAULTS["patience"],
                  batch_size: int = DEFAULTS["batch_size"], targets: tuple[str, ...] = (),
-                 random_state: int = 0):
+                 random_state: int = 0, device: str = DEFAULTS["device"]):
         self.nodes = nodes
         self.targets = targets
         self.edges = edges
         self.graph = graph
+        self.pathway = pathway
+        self.aux_weight = aux_weight
         self.corr_threshold = corr_threshold
         self.layer = layer
         self.hidden = hidden
@@ -149,6 +167,7 @@ class GraphKGFGNN(RegressorMixin, BaseEstimator):
         self.patience = patience
         self.batch_size = batch_size
         self.random_state = random_state
+        self.device = device
 
     def fit(self, X: pd.DataFrame, y):
         """``y``: a DataFrame, or an array with one column per name in ``targets``."""
@@ -159,19 +178,32 @@ class GraphKGFGNN(RegressorMixin, BaseEstimator):
             raise ValueError(f"edges={self.edges!r}: allowed values are {list(EDGE_SETS)}")
         if self.graph not in GRAPHS:
             raise ValueError(f"graph={self.graph!r}: allowed values are {list(GRAPHS)}")
+        if self.pathway not in PATHWAYS:
+            raise ValueError(f"pathway={self.pathway!r}: allowed values are {list(PATHWAYS)}")
         kinds = EDGE_SETS[self.edges]
         spec = build_multigraph(X, y, list(self.nodes), self.corr_threshold,
                                 use_knowledge=KNOWLEDGE in kinds, use_data=DATA in kinds,
-                                allow_empty=True)
+                                allow_empty=True, universe=list(CANDIDATES),
+                                pathway=self.pathway != "contracted")
         if self.graph == "shared":
             spec = spec.restricted(shared=True)
+        aux = None
+        if self.pathway == "supervised":
+            supervised = [n for n in spec.latent if n in SUPERVISION]
+            missing = [SUPERVISION[n] for n in supervised if SUPERVISION[n] not in X.columns]
+            if missing:
+                raise ValueError(f"pathway='supervised': X lacks the simulated values "
+                                 f"{missing} of the intermediate nodes")
+            aux = pd.DataFrame({n: X[SUPERVISION[n]].to_numpy(dtype=float)
+                                for n in supervised}, index=X.index) if supervised else None
         self.n_features_in_ = X.shape[1]
         self.spec_ = spec
         self.regressor_ = KGFGNNRegressor(
             spec=spec, layer=self.layer, hidden=self.hidden, n_layers=self.n_layers,
             dropout=self.dropout, readout=self.readout, lr=self.lr,
             weight_decay=self.weight_decay, epochs=self.epochs, patience=self.patience,
-            batch_size=self.batch_size, random_state=self.random_state).fit(X, y)
+            batch_size=self.batch_size, random_state=self.random_state,
+            aux_weight=self.aux_weight, device=self.device).fit(X, y, aux=aux)
         self.history_ = self.regressor_.history_
         return self
 
@@ -196,6 +228,10 @@ class NestedConfig:
     holdout_fraction: float = 0.25
     families: tuple[str, ...] = (*BASELINES, TABM, GNN)
     ablations: bool = True
+    # the knowledge questions; the graph-form and input ablations ran in the previous
+    # paper-scale run (results/full/benchmark_ablations.csv)
+    ablation_components: tuple[str, ...] = ("edges", "pathway")
+    device: str = "auto"  # torch models (KG-FGNN, TabM): "auto" = CUDA when present
 
     def halving(self, family: str) -> Halving:
         if family == GNN:
@@ -234,7 +270,7 @@ def per_target_family(name: str, sets: InputSets, target: str, config: NestedCon
         def make(p: dict, seed: int):
             return LogTargetRegressor(TabMRegressor(
                 random_state=seed, tabm_k=16, n_epochs=p.pop("n_epochs", config.tabm_epochs),
-                **p))
+                device=config.device, **p))
         space = TABM_SPACE
     else:
         base = baseline_family(name)
@@ -257,8 +293,23 @@ def gnn_family(sets: InputSets, targets: list[str], config: NestedConfig) -> Fam
         return GraphKGFGNN(nodes=tuple(sets.columns(inputs)), layer=config.layer,
                            corr_threshold=config.corr_threshold, patience=config.patience,
                            batch_size=config.batch_size, targets=tuple(targets),
-                           random_state=seed, **p)
+                           random_state=seed, device=config.device, **p)
     return Family(GNN, build, GNN_SPACE | {"inputs": list(INPUT_SETS)})
+
+
+def balanced_pathways(candidates: list[dict]) -> list[dict]:
+    """KG-FGNN's candidates with the process pathway balanced over the draw (candidate ``i``
+    takes :data:`PATHWAYS` ``[i % 3]``), so that even a small budget tries the pathway
+    supervised, latent and contracted; a pathway is made of knowledge edges, so a pathway
+    candidate drawn with data edges only keeps the knowledge edges too ("both")."""
+    out = []
+    for i, candidate in enumerate(candidates):
+        pathway = PATHWAYS[i % len(PATHWAYS)]
+        edges = candidate["edges"]
+        if pathway != "contracted" and KNOWLEDGE not in EDGE_SETS[edges]:
+            edges = "both"
+        out.append(candidate | {"pathway": pathway, "edges": edges})
+    return out
 
 
 def _adjust(name: str, candidates: list[dict], n_fit: int) -> list[dict]:
@@ -275,40 +326,55 @@ def _params_json(params: dict) -> str:
     return json.dumps(params, sort_keys=True, default=float)
 
 
-def ablations(params: dict) -> dict[str, dict]:
+ABLATABLE = {"edges": list(EDGE_SETS), "pathway": list(PATHWAYS), "graph": list(GRAPHS),
+             "inputs": list(INPUT_SETS)}
+
+
+def ablations(params: dict, components: tuple[str, ...] = tuple(ABLATABLE)
+              ) -> dict[str, dict]:
     """The chosen KG-FGNN with one component forced to each of its values (the others as
-    chosen): edge set, graph form, inputs. Labels are the same in every fold; a label whose
-    value the search chose is the chosen model itself."""
-    out = {}
-    for component, values in (("edges", list(EDGE_SETS)), ("graph", list(GRAPHS)),
-                              ("inputs", list(INPUT_SETS))):
-        for value in values:
-            out[f"{component}={value}"] = params | {component: value}
-    return out
+    chosen), for each of ``components`` (:data:`ABLATABLE`): edge set ("edges=data": the
+    knowledge edges removed), process pathway ("pathway=contracted": pathway removed;
+    "pathway=latent": intermediate supervision removed), graph form, inputs. Labels are the
+    same in every fold; a label whose value the search chose is the chosen model itself."""
+    unknown = [c for c in components if c not in ABLATABLE]
+    if unknown:
+        raise ValueError(f"ablation components {unknown}: allowed are {list(ABLATABLE)}")
+    return {f"{component}={value}": params | {component: value}
+            for component in components for value in ABLATABLE[component]}
 
 
 def run_family(name: str, Xtr: pd.DataFrame, Ytr: pd.DataFrame, groups: np.ndarray,
                Xte: pd.DataFrame, Yte: pd.DataFrame, split: str, seed: int,
                autoencoder: list[str], keep: tuple[str, ...], config: NestedConfig,
-               with_ablations: bool = False
+               with_ablations: bool = False, task: str = "plan",
+               inputs: list[str] | None = None, draw_seed: int | None = None
                ) -> tuple[list[dict], list[pd.DataFrame], pd.DataFrame]:
-    """One family on one outer fold: search inside, refit the chosen, score on the test.
+    """One family on one outer fold of one task: search inside, refit the chosen, score on
+    the test. ``X`` holds every column; ``inputs`` (default: the task's,
+    :data:`kgfgnn.variables.TASKS`) say which are model inputs, ``autoencoder`` is the
+    autoencoder's selection among them. ``draw_seed`` seeds the candidates' draw (default
+    ``seed``; the benchmark gives every unit its own, spawned from the run's seed).
 
     Returns metric rows (one per target; ``inner_error`` = the chosen candidate's error on
     the inner hold-out), out-of-fold predictions and the search table."""
+    columns = list(check_task(task) if inputs is None else inputs)
+    draw_seed = seed if draw_seed is None else draw_seed
     fit_idx, val_idx = inner_holdout(split, groups, seed, config.holdout_fraction)
-    inner_sets = InputSets.on(Xtr.iloc[fit_idx], Ytr.iloc[fit_idx], autoencoder, keep, seed)
-    outer_sets = InputSets.on(Xtr, Ytr, autoencoder, keep, seed)
+    inner_sets = InputSets.on(Xtr.iloc[fit_idx], Ytr.iloc[fit_idx], autoencoder, keep, seed,
+                              columns)
+    outer_sets = InputSets.on(Xtr, Ytr, autoencoder, keep, seed, columns)
     halving = config.halving(name)
     rows, preds, searches = [], [], []
 
     def record(model: str, target: str, pred: np.ndarray, params: dict, inner: float,
                seconds: float, extra: dict | None = None):
         y = Yte[target].to_numpy()
-        preds.append(pd.DataFrame({"split": split, "seed": seed, "model": model,
+        preds.append(pd.DataFrame({"task": task, "split": split, "seed": seed, "model": model,
                                    "target": target, "row": Xte.index.to_numpy(), "y": y,
                                    "pred": pred}))
-        rows.append({"split": split, "seed": seed, "model": model, "target": target,
+        rows.append({"task": task, "split": split, "seed": seed, "model": model,
+                     "target": target,
                      "family": ("gnn" if model.startswith(GNN) else
                                 "tabular_dl" if model == TABM else "baseline"),
                      "features": params.get("inputs", ""), "n_train": len(Xtr),
@@ -321,7 +387,7 @@ def run_family(name: str, Xtr: pd.DataFrame, Ytr: pd.DataFrame, groups: np.ndarr
     if name == GNN:
         start = time.perf_counter()
         family = gnn_family(inner_sets, list(Ytr.columns), config)
-        candidates = family.candidates(config.n_candidates, seed)
+        candidates = balanced_pathways(family.candidates(config.n_candidates, draw_seed))
         chosen, search = halving_search(family, Xtr, Ytr.to_numpy(), (fit_idx, val_idx),
                                         seed, candidates, halving, normalised_errors)
         searches.append(search.assign(target="all"))
@@ -342,7 +408,8 @@ def run_family(name: str, Xtr: pd.DataFrame, Ytr: pd.DataFrame, groups: np.ndarr
                     "val_mse_scaled": float(best.val_mse)})
         if with_ablations and config.ablations:
             for i in sorted(set(chosen)):
-                for label, params in ablations(candidates[i]).items():
+                for label, params in ablations(candidates[i],
+                                               config.ablation_components).items():
                     start = time.perf_counter()
                     same = params == candidates[i]
                     pred = (fitted[i] if same else refit.fit(params, seed, Xtr, Ytr)
@@ -355,7 +422,8 @@ def run_family(name: str, Xtr: pd.DataFrame, Ytr: pd.DataFrame, groups: np.ndarr
     for t in Ytr.columns:
         start = time.perf_counter()
         family = per_target_family(name, inner_sets, t, config)
-        candidates = _adjust(name, family.candidates(config.n_candidates, seed), len(fit_idx))
+        candidates = _adjust(name, family.candidates(config.n_candidates, draw_seed),
+                             len(fit_idx))
         y = Ytr[t].to_numpy()
         chosen, search = halving_search(family, Xtr, y, (fit_idx, val_idx), seed,
                                         candidates, halving, normalised_errors)
@@ -369,9 +437,9 @@ def run_family(name: str, Xtr: pd.DataFrame, Ytr: pd.DataFrame, groups: np.ndarr
 
 
 def chosen_gbm(rows: pd.DataFrame, preds: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per (split, seed, fold, target): the GBM family with the lowest inner hold-out error,
-    copied as model ``chosen_gbm`` (column ``chosen`` names it)."""
-    keys = ["split", "seed", "fold", "target"]
+    """Per (task, split, seed, fold, target): the GBM family with the lowest inner hold-out
+    error, copied as model ``chosen_gbm`` (column ``chosen`` names it)."""
+    keys = ["task", "split", "seed", "fold", "target"]
     gbm = rows[rows.model.isin(GBMS)]
     if gbm.empty:
         return rows.iloc[:0], preds.iloc[:0]

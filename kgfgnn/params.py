@@ -21,6 +21,7 @@ class Param:
     high: float | None = None
     choices: tuple[Any, ...] | None = None
     item_kind: type | None = None  # element type when kind is list
+    nonempty: bool = False  # a list that must name at least one item
 
     def check(self, notebook: str, name: str, value: Any) -> Any:
         """Return ``value`` (coerced int→float where needed) or raise ValueError."""
@@ -28,6 +29,8 @@ class Param:
         if self.kind is list:
             if not isinstance(value, list | tuple):
                 raise ValueError(f"{where} = {value!r}: must be a list ({self.help})")
+            if self.nonempty and not value:
+                raise ValueError(f"{where} = []: must name at least one item ({self.help})")
             item = Param(self.item_kind or str, self.help, self.low, self.high, self.choices)
             return [item.check(notebook, f"{name}[{i}]", v) for i, v in enumerate(value)]
         if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -52,6 +55,8 @@ _COMMON = {
     "seed": Param(int, "seed threaded to every random step", 0, 2**31 - 1),
 }
 _LAYERS = ("rgcn", "gcn", "sage", "gat", "gin")
+_DEVICE = Param(str, "torch device of KG-FGNN and TabM; auto = CUDA when present",
+                choices=("auto", "cpu", "cuda"))
 
 NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
     "01_simulation": {
@@ -92,6 +97,9 @@ NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
     },
     "04_benchmark": {
         **_COMMON,
+        "tasks": Param(list, "simulated-data tasks: plan (drivers only, the primary task), "
+                             "sensor (drivers + measured soil and crop states)",
+                       choices=("plan", "sensor"), item_kind=str, nonempty=True),
         "n_seeds": Param(int, "repetitions with different seeds", 1, 20),
         "n_folds": Param(int, "folds of each cross-validation", 2, 20),
         "layer": Param(str, "message-passing layer of KG-FGNN", choices=_LAYERS),
@@ -110,6 +118,7 @@ NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
         "scheduler": Param(str, "Dask scheduler address; empty = local processes"),
         "cache": Param(str, "folder keeping each finished unit so a rerun resumes; empty = "
                             "none"),
+        "device": _DEVICE,
     },
     "05_realworld": {
         **_COMMON,
@@ -127,6 +136,7 @@ NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
         "max_pretrain": Param(int, "simulated seasons per pretraining seed", 10, 100000),
         "workers": Param(int, "local worker processes for the folds; 0 = one per core", 0,
                          256),
+        "device": _DEVICE,
     },
     "07_dose_response": {
         **_COMMON,
@@ -148,6 +158,7 @@ NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
         "climate_seeds": Param(int, "seeds of the leave-climate-out design (0 = not run)", 0,
                                20),
         "workers": Param(int, "local worker processes for the twins; 0 = one per core", 0, 256),
+        "device": _DEVICE,
     },
     "06_reproducibility": {**_COMMON},
 }

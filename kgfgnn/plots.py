@@ -12,6 +12,7 @@ import pandas as pd
 import seaborn as sns
 
 from kgfgnn.graphs import DATA, KNOWLEDGE, GraphSpec
+from kgfgnn.knowledge import LATENT, knowledge_graph
 from kgfgnn.simulate.validation import IPCC_2019_EF1_PCT as IPCC_EF
 
 PALETTE = "colorblind"  # every figure: a colour-blind-safe qualitative palette
@@ -175,7 +176,64 @@ def graph_drawing(spec: GraphSpec, target: str):
         nx.draw_networkx_edges(g, pos, edgelist=edges, style=style, edge_color=color,
                                arrows=kind == KNOWLEDGE, arrowsize=10, ax=ax,
                                alpha=0.9 if kind == KNOWLEDGE else 0.35)
-    ax.set_title(f"{target.upper()} graph — red: knowledge (DSSAT process), grey dashed: data")
+    ax.set_title(f"{target.upper()} graph — solid arrows: knowledge (DSSAT process); "
+                 "grey dashed: data")
+    ax.axis("off")
+    return fig
+
+
+PATHWAY_LAYERS = ("driver (input)", "state (supervised)", "process (latent)", "flux (target)")
+
+
+def pathway_drawing(spec: GraphSpec, target: str, supervised: tuple[str, ...] = (),
+                    title: str = ""):
+    """The knowledge edges of one target's graph laid out by layer, left to right: drivers
+    (inputs), states and processes (the latent nodes; ``supervised`` ones marked), the
+    flux. Drivers without a knowledge edge are left out."""
+    g = nx.DiGraph()
+    for u, v, k in spec.edges[target]:
+        if k == KNOWLEDGE:
+            g.add_edge(u, v)
+    knowledge = knowledge_graph()
+    for node in list(g):  # the processes that produce the flux
+        if knowledge.has_edge(node, target):
+            g.add_edge(node, target.upper())
+    latent = set(spec.latent)
+    processes = set(LATENT)
+
+    def layer(node: str) -> int:
+        if node == target.upper():
+            return 3
+        if node in processes:
+            return 2
+        return 1 if node in latent else 0
+
+    for node in g:
+        g.nodes[node]["layer"] = layer(node)
+    pos = nx.multipartite_layout(g, subset_key="layer", align="vertical", scale=1.0)
+    fig, ax = plt.subplots(figsize=(12, max(5.0, 0.42 * max(
+        sum(1 for n in g if layer(n) == k) for k in range(4)))))
+    colours = sns.color_palette(PALETTE, 4)
+    for k, name in enumerate(PATHWAY_LAYERS):
+        members = [n for n in g if layer(n) == k]
+        ax.scatter([], [], color=colours[k], label=name, s=60)
+        nx.draw_networkx_nodes(g, pos, nodelist=members, node_color=[colours[k]],
+                               node_size=160, ax=ax,
+                               edgecolors=["black" if n in supervised else "none"
+                                           for n in members])
+    nx.draw_networkx_edges(g, pos, edge_color="0.45", arrows=True, arrowsize=9, width=0.8,
+                           ax=ax, node_size=160)
+    for node, (x, y) in pos.items():
+        ha = "right" if layer(node) == 0 else "left"
+        ax.annotate(node.replace("_", " "), (x, y), xytext=(-8 if ha == "right" else 8, 0),
+                    textcoords="offset points", ha=ha, va="center", fontsize=9,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
+                          "alpha": 0.8})
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.12), ncol=4, fontsize=9,
+              frameon=False)
+    ax.set_title(title or f"{target.upper()} process pathway (knowledge edges); black ring: "
+                 "supervised by its simulated value", fontsize=11)
+    ax.margins(x=0.25)
     ax.axis("off")
     return fig
 

@@ -37,3 +37,31 @@ def load_profile(name_or_path: str, artefact_dir: str | Path) -> dict[str, dict[
         values = {"artefact_dir": str(artefact_dir), "seed": seed, **(notebooks.get(name) or {})}
         resolved[name] = validate_parameters(name, values)
     return resolved
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def profile_summary(name_or_path: str) -> str:
+    """What a profile runs, in one line written from its own parameters (the README, the
+    reproduction page and the profile table quote it; a test keeps them equal)."""
+    raw = yaml.safe_load(profile_path(name_or_path).read_text()) or {}
+    nb = {k: v or {} for k, v in (raw.get("notebooks") or {}).items()}
+    sim, bench = nb.get("01_simulation", {}), nb.get("04_benchmark", {})
+    carey, dose = nb.get("05_realworld", {}), nb.get("07_dose_response", {})
+    sample = (f" on a {bench['max_samples']:,}-crop-year sample"
+              if bench.get("max_samples") else "")
+    studies = dose.get("max_studies") or 159
+    return (
+        f"{sim.get('n_countries')} countries × {_plural(sim.get('sites_per_country'), 'site')}"
+        f" × {_plural(sim.get('crops_per_site'), 'crop')}"
+        f" × {_plural(sim.get('years'), 'weather year')}"
+        f" × {_plural(sim.get('blocks_per_crop'), 'management block')}"
+        f" × {len(sim.get('n_rates', []))} N rates; benchmark tasks "
+        f"{' and '.join(bench.get('tasks', []))}, {_plural(bench.get('n_seeds'), 'seed')} × "
+        f"{bench.get('n_folds')} folds per protocol{sample}, "
+        f"{bench.get('n_candidates')} candidates per family, KG-FGNN ≤ {bench.get('epochs')} "
+        f"epochs; Carey {_plural(carey.get('n_seeds'), 'seed')} × {carey.get('n_folds')} "
+        f"folds grouped by site; dose response {studies} studies, "
+        f"{_plural(dose.get('n_seeds'), 'seed')} × {dose.get('n_folds')} folds grouped by study")

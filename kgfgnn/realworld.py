@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kgfgnn.knowledge import KNOWLEDGE_EDGES, knowledge_graph
+from kgfgnn.knowledge import KNOWLEDGE_EDGES, pathway_nodes
 from kgfgnn.paths import data_file
 from kgfgnn.variables import N_FORM_COLUMNS, N_FORMS, n_form_fractions
 
@@ -48,17 +48,8 @@ FERTILISER_CODES: dict[str, dict[str, float]] = {
 def latent_pathway_nodes(target: str = "n2o", observed: tuple[str, ...] = OBSERVED,
                          edges=KNOWLEDGE_EDGES, universe=None) -> list[str]:
     """Variables and processes on the knowledge pathway to ``target`` that the real data
-    (recording ``observed``) do not record."""
-    import networkx as nx
-
-    graph = knowledge_graph(edges) if universe is None else knowledge_graph(edges, universe)
-    upstream = nx.ancestors(graph, target)
-    # keep only nodes that lie on a path from an observed variable to the target
-    reachable = set()
-    for node in observed:
-        if node in graph:
-            reachable |= nx.descendants(graph, node)
-    return sorted((upstream & reachable) - set(observed))
+    (recording ``observed``) do not record (:func:`kgfgnn.knowledge.pathway_nodes`)."""
+    return pathway_nodes(target, observed, edges, universe)
 
 
 def map_real(frame: pd.DataFrame) -> pd.DataFrame:

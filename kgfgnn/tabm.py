@@ -15,6 +15,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.utils.validation import check_is_fitted
 
 from kgfgnn.search import grouped_holdout
+from kgfgnn.train import resolve_device
 
 
 @contextlib.contextmanager
@@ -40,7 +41,7 @@ class TabMRegressor(RegressorMixin, BaseEstimator):
     def __init__(self, tabm_k: int = 16, d_block: int = 256, n_blocks: int = 2,
                  lr: float = 2e-3, weight_decay: float = 1e-3, dropout: float = 0.1,
                  n_epochs: int = 200, patience: int = 16, validation_fraction: float = 0.2,
-                 random_state: int = 0):
+                 random_state: int = 0, device: str = "auto"):
         self.tabm_k = tabm_k
         self.d_block = d_block
         self.n_blocks = n_blocks
@@ -51,6 +52,7 @@ class TabMRegressor(RegressorMixin, BaseEstimator):
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.random_state = random_state
+        self.device = device
 
     def fit(self, X, y, groups=None):
         from pytabkit import TabM_D_Regressor
@@ -72,7 +74,7 @@ class TabMRegressor(RegressorMixin, BaseEstimator):
             random_state=self.random_state, tabm_k=self.tabm_k, d_block=self.d_block,
             n_blocks=self.n_blocks, lr=self.lr, weight_decay=self.weight_decay,
             dropout=self.dropout, n_epochs=self.n_epochs, patience=self.patience,
-            n_threads=1, verbosity=0, device="cpu")
+            n_threads=1, verbosity=0, device=resolve_device(self.device).type)
         with warnings.catch_warnings(), _caller_rngs_kept():
             warnings.simplefilter("ignore", UserWarning)  # pytabkit's tensor conversion warns
             self.model_.fit(values[fit_idx], y[fit_idx], X_val=values[val_idx],

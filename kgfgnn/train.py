@@ -29,6 +29,18 @@ def _identity(values: np.ndarray) -> np.ndarray:
 # name -> (forward, inverse): the scale on which the network is trained
 TARGET_TRANSFORMS = {"signed_log1p": (signed_log1p, signed_expm1),
                      "identity": (_identity, _identity)}
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"``: CUDA when a GPU is present, else the CPU."""
+    if device not in DEVICES:
+        raise ValueError(f"device={device!r}: allowed values are {list(DEVICES)}")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda': no CUDA device is available (use 'auto' or 'cpu')")
+    return torch.device(device)
 
 
 class KGFGNNRegressor(RegressorMixin, BaseEstimator):
@@ -40,7 +52,21 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
     are already on a log scale), standardised; predictions come back on the original scale,
     clipped on the model scale to the training targets' range widened by 10 % (as for the
     baselines).
+
+    Nodes listed in ``spec.latent`` are not read from ``X`` (their input is zero). ``aux``
+    passed to :meth:`fit` holds simulated values of intermediate nodes (states, process
+    rates: columns named by graph nodes); they are supervised as auxiliary outputs on the
+    signed-log, standardised scale, with loss weight ``aux_weight`` relative to the targets'
+    (the process-guided hierarchy of KGML-ag, Liu et al. 2022). Early stopping monitors the
+    targets alone.
+
+    Training steps use fused AdamW (one kernel over all weights) and byte-mask dropout
+    (:class:`~kgfgnn.models.ByteMaskDropout`); ``device`` ``"auto"`` trains on CUDA when
+    present.
     """
+
+    # Options of the training step's AdamW (benchmarks/gnn_speed.py compares them).
+    optimizer_options: dict = {"fused": True}
 
     def __init__(self, spec: GraphSpec | None = None, layer: str = "sage", hidden: int = 32,
                  n_layers: int = 2, dropout: float = 0.1, fusion: bool = True,
@@ -48,7 +74,8 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
                  lr: float = 3e-3, weight_decay: float = 1e-4, epochs: int = 200,
                  patience: int = 20, batch_size: int = 128, validation_fraction: float = 0.15,
                  target_transform: str = "signed_log1p", random_state: int = 0,
-                 progress: bool = False, context: tuple[str, ...] = ()):
+                 progress: bool = False, context: tuple[str, ...] = (),
+                 aux_weight: float = 1.0, device: str = "auto"):
         self.spec = spec
         self.layer = layer
         self.hidden = hidden
@@ -67,10 +94,12 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.progress = progress
         self.context = context
+        self.aux_weight = aux_weight
+        self.device = device
 
     # ----------------------------------------------------------------------------- fitting
     def _x(self, X) -> np.ndarray:
-        columns = [*self.spec.nodes, *self.context]
+        columns = [*self.spec.observed, *self.context]
         if isinstance(X, pd.DataFrame):
             missing = [c for c in columns if c not in X.columns]
             if missing:
@@ -104,25 +133,51 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
 
     def _build(self) -> KGFGNN:
         topology = {t: self.spec.edge_index(t) for t in self.spec.edges}
+        position = {n: i for i, n in enumerate(self.spec.nodes)}
+        aux_nodes = {position[n]: self.spec.pathway_targets(n) for n in self.aux_columns_}
         return KGFGNN(len(self.spec.nodes), topology, layer=self.layer, hidden=self.hidden,
                       n_layers=self.n_layers, dropout=self.dropout, fusion=self.fusion,
                       readout=self.readout, message_passing=self.message_passing,
-                      n_context=len(self.context))
+                      n_context=len(self.context), aux_nodes=aux_nodes
+                      ).to(resolve_device(self.device))
 
-    def fit(self, X, y, groups=None):
+    def _aux(self, aux, n: int) -> np.ndarray | None:
+        """Auxiliary node values (n, n_aux) on the signed-log scale, or None."""
+        if aux is None:
+            self.aux_columns_ = []
+            return None
+        if not isinstance(aux, pd.DataFrame):
+            raise ValueError("aux must be a DataFrame whose columns are graph nodes")
+        unknown = [c for c in aux.columns if c not in self.spec.nodes]
+        if unknown:
+            raise ValueError(f"aux column(s) {unknown} are not nodes of the graph")
+        if len(aux) != n:
+            raise ValueError(f"aux has {len(aux)} rows for {n} rows of X")
+        values = aux.to_numpy(dtype=np.float64)
+        if not np.isfinite(values).all():
+            raise ValueError("aux contains NaN or infinite values")
+        if self.aux_weight < 0:
+            raise ValueError(f"aux_weight={self.aux_weight}: must be >= 0")
+        self.aux_columns_ = list(aux.columns)
+        return signed_log1p(values)
+
+    def fit(self, X, y, groups=None, aux=None):
         """Train from scratch; with ``groups``, early stopping holds out whole groups
-        (sites, studies) instead of random rows. A second fit starts afresh."""
+        (sites, studies) instead of random rows; ``aux``: simulated values of intermediate
+        nodes to supervise (see the class docstring). A second fit starts afresh."""
         if self.spec is None:
             raise ValueError("spec=None: a GraphSpec is required")
         X, y = self._x(X), self._y(y)
+        aux_values = self._aux(aux, len(X))
         self.n_features_in_ = X.shape[1]
         self.x_scaler_ = StandardScaler().fit(X)
         self.y_scaler_ = StandardScaler().fit(self._forward_y(y))
+        self.aux_scaler_ = None if aux_values is None else StandardScaler().fit(aux_values)
         self.z_low_, self.z_high_ = self._range(y)
         with torch.random.fork_rng(devices=[]):  # seeded without touching the caller's RNG
             torch.manual_seed(self.random_state)
             self.model_ = self._build()
-            self.history_ = self._train(X, y, self.epochs, self.lr, "fit", groups)
+            self.history_ = self._train(X, y, self.epochs, self.lr, "fit", groups, aux_values)
         return self
 
     def fine_tune(self, X, y, epochs: int, lr: float | None = None, groups=None,
@@ -164,11 +219,22 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         return low - 0.1 * width, high + 0.1 * width
 
     def _tensors(self, X, y=None):
-        xt = torch.from_numpy(self.x_scaler_.transform(X).astype(np.float32))
+        """Model inputs (latent nodes at zero) and, with ``y``, scaled targets, on the
+        model's device."""
+        scaled = self.x_scaler_.transform(X).astype(np.float32)
+        if self.spec.latent:
+            full = np.zeros((len(X), len(self.spec.nodes) + len(self.context)), np.float32)
+            hidden = set(self.spec.latent)
+            full[:, [i for i, n in enumerate(self.spec.nodes) if n not in hidden]] = \
+                scaled[:, :len(self.spec.observed)]
+            full[:, len(self.spec.nodes):] = scaled[:, len(self.spec.observed):]
+            scaled = full
+        device = next(self.model_.parameters()).device
+        xt = torch.from_numpy(scaled).to(device)
         if y is None:
             return xt
         return xt, torch.from_numpy(self.y_scaler_.transform(self._forward_y(y))
-                                    .astype(np.float32))
+                                    .astype(np.float32)).to(device)
 
     def _split(self, n: int, groups) -> tuple[np.ndarray, np.ndarray]:
         """Early-stopping rows (``validation_fraction`` of rows, or of groups) and the rest."""
@@ -187,32 +253,40 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         n_val = max(1, int(round(self.validation_fraction * n))) if n > 4 else 0
         return order[:n_val], order[n_val:]
 
-    def _train(self, X, y, epochs: int, lr: float, stage: str, groups=None) -> pd.DataFrame:
+    def _train(self, X, y, epochs: int, lr: float, stage: str, groups=None,
+               aux: np.ndarray | None = None) -> pd.DataFrame:
         val_idx, train_idx = self._split(len(X), groups)
         n_val = len(val_idx)
         xt, yt = self._tensors(X, y)
+        at = (None if aux is None else torch.from_numpy(
+            self.aux_scaler_.transform(aux).astype(np.float32)).to(xt.device))
         params = [p for p in self.model_.parameters() if p.requires_grad]
-        opt = torch.optim.AdamW(params, lr=lr, weight_decay=self.weight_decay)
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=self.weight_decay,
+                                **self.optimizer_options)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5,
                                                            patience=max(2, self.patience // 3))
         gen = torch.Generator().manual_seed(self.random_state)
         stopper, rows = EarlyStopping(self.model_, self.patience, min_delta=1e-5), []
-        train_t = torch.from_numpy(train_idx)
+        train_t = torch.from_numpy(train_idx).to(xt.device)
+        mse = torch.nn.functional.mse_loss
         bar = tqdm(range(epochs), desc=f"KG-FGNN {stage}", disable=not self.progress)
         for epoch in bar:
             self.model_.train()
-            perm = train_t[torch.randperm(len(train_t), generator=gen)]
-            total = 0.0
+            perm = train_t[torch.randperm(len(train_t), generator=gen).to(xt.device)]
+            total = torch.zeros((), device=xt.device)
             for start in range(0, len(perm), self.batch_size):
                 idx = perm[start:start + self.batch_size]
                 if len(idx) < 2:
                     continue
                 opt.zero_grad()
-                loss = torch.nn.functional.mse_loss(self.model_(xt[idx]), yt[idx])
+                pred, aux_pred = self.model_.forward_with_aux(xt[idx])
+                loss = mse(pred, yt[idx])
+                if at is not None:
+                    loss = loss + self.aux_weight * mse(aux_pred, at[idx])
                 loss.backward()
                 opt.step()
-                total += loss.item() * len(idx)
-            train_loss = total / max(len(train_idx), 1)
+                total += loss.detach() * len(idx)
+            train_loss = float(total) / max(len(train_idx), 1)
             monitored = self._mse(xt[val_idx], yt[val_idx]) if n_val else train_loss
             sched.step(monitored)
             rows.append({"stage": stage, "epoch": epoch, "train_mse": train_loss,
@@ -237,7 +311,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         X = self._x(X)
         out = []
         for start in range(0, len(X), 4096):
-            out.append(self.model_(self._tensors(X[start:start + 4096])).numpy())
+            out.append(self.model_(self._tensors(X[start:start + 4096])).cpu().numpy())
         z = np.concatenate(out) if out else np.zeros((0, len(self.spec.edges)))
         z = np.clip(z, self.z_low_, self.z_high_)
         y = self._inverse_y(self.y_scaler_.inverse_transform(z))
@@ -251,12 +325,14 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         params["context"] = list(self.context)
         checkpoint = {
             "version": __version__, "params": params,
-            "spec": {"nodes": self.spec.nodes,
+            "spec": {"nodes": self.spec.nodes, "latent": list(self.spec.latent),
                      "edges": {t: [list(e) for e in rows] for t, rows in self.spec.edges.items()}},
+            "aux_columns": list(self.aux_columns_),
             "x_mean": self.x_scaler_.mean_.tolist(), "x_scale": self.x_scaler_.scale_.tolist(),
             "y_mean": self.y_scaler_.mean_.tolist(), "y_scale": self.y_scaler_.scale_.tolist(),
             "z_low": self.z_low_.tolist(), "z_high": self.z_high_.tolist(),
-            "state_dict": self.model_.state_dict(), "extra": extra or {},
+            "state_dict": {k: v.cpu() for k, v in self.model_.state_dict().items()},
+            "extra": extra or {},
         }
         with atomic_path(path) as tmp:
             torch.save(checkpoint, tmp)
@@ -264,14 +340,16 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
     @classmethod
     def load(cls, path: str | Path) -> tuple[KGFGNNRegressor, dict]:
         """Rebuild a fitted regressor and return it with the checkpoint's ``extra`` dict."""
-        ckpt = torch.load(path, weights_only=True)
+        ckpt = torch.load(path, weights_only=True, map_location="cpu")
         spec = GraphSpec(ckpt["spec"]["nodes"],
-                         {t: [tuple(e) for e in rows] for t, rows in ckpt["spec"]["edges"].items()})
+                         {t: [tuple(e) for e in rows] for t, rows in ckpt["spec"]["edges"].items()},
+                         list(ckpt["spec"].get("latent", [])))
         params = ckpt["params"] | {"context": tuple(ckpt["params"].get("context", ()))}
         self = cls(spec=spec, **params)
         self.x_scaler_ = restore_scaler(ckpt["x_mean"], ckpt["x_scale"])
         self.y_scaler_ = restore_scaler(ckpt["y_mean"], ckpt["y_scale"])
         self.z_low_, self.z_high_ = np.array(ckpt["z_low"]), np.array(ckpt["z_high"])
+        self.aux_columns_ = list(ckpt.get("aux_columns", []))
         self.model_ = self._build()
         self.model_.load_state_dict(ckpt["state_dict"])
         self.model_.eval()

@@ -80,3 +80,26 @@ def target_frame(seasonal: pd.DataFrame) -> pd.DataFrame:
 
 FERTILISATION_DECISIONS = ("n_rate_kg_ha", *N_FORM_COLUMNS)
 """The decisions a fertilisation-oriented model must always see (kept by the feature selector)."""
+
+TASKS: dict[str, tuple[str, ...]] = {"plan": DRIVERS, "sensor": CANDIDATES}
+"""The simulated data's two prediction tasks and their inputs. ``plan`` (the primary task):
+drivers only, what an adviser or an inventory knows before the season and what the measured
+data sets and ``predict`` have. ``sensor``: drivers plus the measured soil and crop states
+(closest to the seed paper's multi-dimensional simulated variables)."""
+
+PROCESS_FLUXES = ("nitrification_kg_n_ha", "denitrification_kg_n_ha")
+"""Simulated process fluxes that supervise KG-FGNN's intermediate nodes (never inputs)."""
+
+
+def check_task(task: str) -> tuple[str, ...]:
+    """The input columns of ``task``."""
+    if task not in TASKS:
+        raise ValueError(f"task={task!r}: allowed values are {list(TASKS)}")
+    return TASKS[task]
+
+
+def model_frame(seasonal: pd.DataFrame) -> pd.DataFrame:
+    """:func:`feature_frame` plus the process fluxes that supervise intermediate nodes
+    (missing values filled with the median); which columns a model reads is its task's."""
+    fluxes = seasonal[list(PROCESS_FLUXES)].astype(float)
+    return feature_frame(seasonal).join(fluxes.fillna(fluxes.median()))

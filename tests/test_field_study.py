@@ -11,7 +11,9 @@ from kgfgnn.fielddata.study import (
     RAW,
     Approach,
     FieldStudy,
+    choice_table,
     choose,
+    complexity,
     grouped_splits,
     run_study,
 )
@@ -85,15 +87,47 @@ def test_predictions_are_clipped_to_the_widened_training_range():
 
 
 def test_choose_reads_grouped_cv_with_all_training_groups_only():
+    approaches = {"a": Approach("design", "ridge"), "b": Approach("design", "loglinear")}
     rows = [
         {"design": "grouped", "curve_point": "all", "model": "a", "rmse": 2.0},
         {"design": "grouped", "curve_point": "all", "model": "b", "rmse": 3.0},
         {"design": "grouped", "curve_point": "10", "model": "b", "rmse": 0.1},
         {"design": "leave_climate_out", "curve_point": "all", "model": "b", "rmse": 0.1},
     ]
-    assert choose(pd.DataFrame(rows)) == "a"
+    assert choose(pd.DataFrame(rows), approaches) == "a"
     with pytest.raises(ValueError, match="no grouped-CV rows"):
-        choose(pd.DataFrame(rows[2:]))
+        choose(pd.DataFrame(rows[2:]), approaches)
+    with pytest.raises(ValueError, match=r"approach\(es\) \['a'\]"):
+        choose(pd.DataFrame(rows), {"b": approaches["b"]})
+
+
+def test_one_standard_error_rule_prefers_the_simpler_of_near_ties():
+    """A random forest 0.003 better than the log-linear model, well within one standard
+    error over folds: the simpler log-linear model is deployed; a clear winner stays."""
+    approaches = {"real_only:random_forest": Approach("design", "random_forest"),
+                  "real_only:loglinear": Approach("design", "loglinear"),
+                  "hybrid:random_forest": Approach("hybrid", "random_forest")}
+    rng = np.random.default_rng(0)
+    rows = []
+    for fold in range(5):
+        shift = rng.normal(0, 0.1)
+        for model, level in (("real_only:random_forest", 1.000),
+                             ("real_only:loglinear", 1.003),
+                             ("hybrid:random_forest", 1.2)):
+            rows.append({"design": "grouped", "curve_point": "all", "model": model,
+                         "fold": fold, "rmse": level + shift + rng.normal(0, 0.05)})
+    results = pd.DataFrame(rows)
+    table = choice_table(results, approaches)
+    best = table.index[table.lowest_error][0]
+    assert choose(results, approaches) == "real_only:loglinear"
+    assert table.loc["real_only:loglinear", "within_one_se"]
+    assert table.loc[best, "rmse_mean"] <= table.loc["real_only:loglinear", "rmse_mean"]
+    assert not table.loc["hybrid:random_forest", "within_one_se"]
+    assert complexity(approaches["hybrid:random_forest"]) == \
+        complexity(approaches["real_only:random_forest"]) + 0.5
+    clear = results.assign(rmse=np.where(results.model == "real_only:random_forest",
+                                         results.rmse - 0.5, results.rmse))
+    assert choose(clear, approaches) == "real_only:random_forest"
 
 
 def test_a_study_refuses_misaligned_inputs():

@@ -88,3 +88,59 @@ def test_spec_roundtrip_and_pyg_dataset(tmp_path):
     ei = batch.edge_index_n2o
     assert ei.max() < 4 * len(nodes)
     assert ei.shape[1] == 4 * spec.edge_index("n2o")[0].shape[1]
+
+
+FERTILISER_DRIVERS = ("n_rate_kg_ha", "n_urea_frac", "n_nh4_frac", "n_no3_frac",
+                      "n_organic_frac")
+
+
+def test_plan_graph_keeps_the_fertiliser_pathway_to_n2o():
+    """Every fertiliser driver reaches N2O through NH4 or NO3 and through nitrification or
+    denitrification along the N2O graph's knowledge edges; the states and processes on the
+    way are latent nodes (the plan task has drivers only)."""
+    from kgfgnn.variables import DRIVERS
+
+    X, Y = _toy()
+    spec = build_multigraph(X, Y, list(DRIVERS), corr_threshold=0.5, pathway=True)
+    assert set(spec.observed) == set(DRIVERS)
+    assert {"nh4_mean_0_15_ppm", "no3_mean_0_15_ppm", "nitrification",
+            "denitrification"} <= set(spec.latent)
+    graph = nx.DiGraph([(u, v) for u, v, k in spec.edges["n2o"] if k == KNOWLEDGE])
+    emitting = {"nitrification", "denitrification"}
+    assert all(knowledge_graph().has_edge(p, "n2o") for p in emitting)
+    pools = {"nh4_mean_0_15_ppm", "no3_mean_0_15_ppm"}
+    for driver in FERTILISER_DRIVERS:
+        reached = nx.descendants(graph, driver)
+        assert reached & pools, driver
+        for pool in reached & pools:  # ... and from the pool on to an emitting process
+            assert nx.descendants(graph, pool) & emitting, (driver, pool)
+        # no shortcut: the pathway runs through a pool, never driver -> process directly
+        assert not graph.has_edge(driver, "nitrification")
+        assert not graph.has_edge(driver, "denitrification")
+    # contracted (the seed paper's graph over the drivers): no latent node, and N2O's
+    # knowledge edges among drivers only
+    contracted = build_multigraph(X, Y, list(DRIVERS), corr_threshold=0.5)
+    assert contracted.latent == [] and set(contracted.nodes) == set(DRIVERS)
+
+
+def test_pathway_nodes_lie_between_the_observed_and_the_target():
+    from kgfgnn.knowledge import pathway_nodes
+
+    nodes = pathway_nodes("n2o", ["n_rate_kg_ha"])
+    assert "nitrification" in nodes and "nh4_mean_0_15_ppm" in nodes
+    assert "n_rate_kg_ha" not in nodes
+    assert "methanogenesis" not in nodes  # not on N2O's pathway
+    assert pathway_nodes("ch4", ["flooded"]) == sorted(pathway_nodes("ch4", ["flooded"]))
+    with pytest.raises(ValueError, match="target 'nox'"):
+        pathway_nodes("nox", ["n_rate_kg_ha"])
+
+
+def test_graph_spec_round_trip_keeps_the_latent_nodes(tmp_path):
+    from kgfgnn.variables import DRIVERS
+
+    X, Y = _toy()
+    spec = build_multigraph(X, Y, list(DRIVERS), corr_threshold=0.5, pathway=True)
+    spec.save(tmp_path / "spec.json")
+    again = GraphSpec.load(tmp_path / "spec.json")
+    assert again.latent == spec.latent and again.edges == spec.edges
+    assert again.pathway_targets("nitrification") == ("n2o",)

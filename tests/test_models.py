@@ -124,3 +124,77 @@ def test_dense_layers_equal_sparse_layers_for_the_same_weights(layer, readout, d
     torch.testing.assert_close(dense(x), sparse(x), rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="message_passing='fast': allowed values"):
         KGFGNN(len(NODES), topology, message_passing="fast")
+
+
+def test_byte_mask_dropout_keeps_the_expectation_and_the_rate():
+    from kgfgnn.models import ByteMaskDropout
+
+    torch.manual_seed(0)
+    drop = ByteMaskDropout(0.1)
+    x = torch.ones(200_000)
+    y = drop(x)
+    rate = float((y == 0).float().mean())
+    assert abs(rate - 26 / 256) < 0.003  # p rounded to a multiple of 1/256
+    assert abs(float(y.mean()) - 1.0) < 0.01  # kept values scaled up: same expectation
+    drop.eval()
+    assert torch.equal(drop(x), x)
+    drop.train()
+    drop.p = 0.0  # settable like torch.nn.Dropout's p
+    assert torch.equal(drop(x), x)
+    assert isinstance(drop, torch.nn.Dropout)
+
+
+def test_explicit_fusion_attention_equals_multihead_attention(data):
+    _, _, spec = data
+    torch.manual_seed(0)
+    model = KGFGNN(len(NODES), {t: spec.edge_index(t) for t in spec.edges}, hidden=16).eval()
+    z = torch.randn(9, 3, 16)
+    expected, _ = model.attention(z, z, z, need_weights=False)
+    torch.testing.assert_close(model._fusion_attention(z), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_supervised_intermediate_nodes_are_predicted_and_not_read(data):
+    """Latent nodes take no value from X (changing their columns changes nothing), the
+    auxiliary outputs are trained on their simulated values, and the checkpoint keeps
+    them."""
+    from kgfgnn.variables import DRIVERS
+
+    X, Y, _ = data
+    spec = build_multigraph(X, Y, ["n_rate_kg_ha", "t_max_mean_c", "flooded"], 0.3,
+                            pathway=True, allow_empty=True)
+    assert "no3_mean_0_15_ppm" in spec.latent
+    aux = X[["no3_mean_0_15_ppm", "wfps_mean_0_15"]]
+    model = KGFGNNRegressor(spec=spec, epochs=40, patience=40, hidden=16, random_state=0)
+    model.fit(X, Y, aux=aux)
+    shuffled = X.copy()
+    shuffled[list(set(CANDIDATES) - set(DRIVERS))] = 99.0  # the states: not inputs
+    np.testing.assert_array_equal(model.predict(X), model.predict(shuffled))
+    net = model.model_.eval()
+    with torch.no_grad():
+        _, aux_pred = net.forward_with_aux(model._tensors(model._x(X)))
+    truth = model.aux_scaler_.transform(signed_log1p(aux.to_numpy()))
+    r = np.corrcoef(aux_pred[:, 0].numpy(), truth[:, 0])[0, 1]
+    assert r > 0.8  # NO3 follows the N rate in the toy data: learned from the drivers
+    with pytest.raises(ValueError, match="not nodes of the graph"):
+        model.fit(X, Y, aux=X[["soil_oc_pct"]].rename(columns={"soil_oc_pct": "made_up"}))
+
+
+def test_supervised_checkpoint_round_trip(data, tmp_path):
+    X, Y, _ = data
+    spec = build_multigraph(X, Y, ["n_rate_kg_ha", "flooded"], 0.3, pathway=True,
+                            allow_empty=True)
+    model = KGFGNNRegressor(spec=spec, epochs=3, patience=3, hidden=8).fit(
+        X, Y, aux=X[["no3_mean_0_15_ppm"]])
+    model.save(tmp_path / "m.pt")
+    again, _ = KGFGNNRegressor.load(tmp_path / "m.pt")
+    assert again.spec.latent == spec.latent
+    np.testing.assert_allclose(again.predict(X), model.predict(X), rtol=1e-6)
+
+
+def test_device_setting_is_checked():
+    from kgfgnn.train import resolve_device
+
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="device='tpu'"):
+        resolve_device("tpu")

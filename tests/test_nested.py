@@ -22,7 +22,7 @@ from kgfgnn.nested import (
     run_family,
 )
 from kgfgnn.search import Family, Halving, halving_search
-from kgfgnn.variables import CANDIDATES
+from kgfgnn.variables import CANDIDATES, PROCESS_FLUXES
 
 
 def _data(n: int = 160, seed: int = 0):
@@ -130,7 +130,7 @@ def test_run_family_baseline_refits_the_choice_on_the_whole_fold():
     config = NestedConfig(n_candidates=3, n_rungs=2, families=("ridge",))
     rows, preds, search = run_family("ridge", X.iloc[train], Y.iloc[train], groups[train],
                                      X.iloc[test], Y.iloc[test], "leave_countries_out", 0,
-                                     ["v0", "v1"], (), config)
+                                     ["v0", "v1"], (), config, inputs=list(X.columns))
     table = pd.DataFrame(rows).set_index("target")
     assert set(table.index) == {"n2o", "co2"} and (table.n_train == 120).all()
     assert table.loc["n2o", "r2"] > 0.5  # log-linear truth, ridge on the log scale
@@ -145,6 +145,8 @@ def _simulated_like(n: int = 160, seed: int = 0):
     X = pd.DataFrame(rng.normal(size=(n, len(CANDIDATES))), columns=list(CANDIDATES))
     Y = pd.DataFrame({"n2o": np.exp(0.8 * X.n_rate_kg_ha + 0.5 * X.wfps_mean_0_15),
                       "co2": 100 * np.exp(0.5 * X.soil_oc_pct)})
+    for flux in PROCESS_FLUXES:  # simulated process rates: supervision, never inputs
+        X[flux] = np.exp(0.5 * X.n_rate_kg_ha + 0.1 * rng.normal(size=n))
     return X, Y
 
 
@@ -153,35 +155,39 @@ def test_run_family_gnn_chooses_per_target_and_ablations_change_one_component():
     _, _, groups = _data()
     train, test = np.arange(120), np.arange(120, 160)
     config = NestedConfig(n_candidates=2, n_rungs=2, epochs=6, patience=2,
-                          families=(GNN,))
+                          families=(GNN,), ablation_components=tuple(nested.ABLATABLE))
     rows, preds, search = run_family(GNN, X.iloc[train], Y.iloc[train], groups[train],
                                      X.iloc[test], Y.iloc[test], "random", 0,
                                      ["n_rate_kg_ha", "wfps_mean_0_15", "soil_oc_pct"],
-                                     ("n_rate_kg_ha",), config, with_ablations=True)
+                                     ("n_rate_kg_ha",), config, with_ablations=True,
+                                     task="sensor")
     table = pd.DataFrame(rows)
     main = table[table.model == GNN].set_index("target")
     assert set(main.index) == {"n2o", "co2"} and (main.epochs_run <= 6).all()
     labels = {m for m in table.model if m.startswith(f"{GNN}[")}
     assert labels == {f"{GNN}[{k}]" for k in ablations(
-        {"edges": "both", "graph": "shared", "inputs": "all"})}
+        {"edges": "both", "graph": "shared", "inputs": "all", "pathway": "latent"})}
+    assert (table.task == "sensor").all()
+    assert not set(X.columns[-2:]) & set(CANDIDATES)  # the process fluxes are no input
     pred = pd.concat(preds).set_index(["model", "target", "row"]).pred.sort_index()
     for t in ("n2o", "co2"):
         params = main.loc[t, "params"]
         same = [label for label in sorted(labels)
                 if table[(table.model == label) & (table.target == t)].params.iloc[0] == params]
-        assert len(same) == 3  # one value of each component is the chosen one
+        assert len(same) == 4  # one value of each component is the chosen one
         for label in same:  # ... and then the chosen model itself
             assert np.array_equal(pred.loc[label, t].to_numpy(), pred.loc[GNN, t].to_numpy())
     assert search.rung.max() == 1 and search.target.eq("all").all()
 
 
 def test_chosen_gbm_is_picked_by_inner_error_not_by_test():
-    rows = pd.DataFrame({"split": "random", "seed": 0, "fold": 0, "target": "n2o",
+    rows = pd.DataFrame({"task": "plan", "split": "random", "seed": 0, "fold": 0,
+                         "target": "n2o",
                          "model": ["xgboost", "lightgbm", "hist_gradient_boosting", "ridge"],
                          "inner_error": [0.3, 0.2, 0.4, 0.1], "rmse": [1.0, 5.0, 0.5, 0.1],
                          "family": "baseline"})
-    preds = pd.DataFrame({"split": "random", "seed": 0, "fold": 0, "target": "n2o",
-                          "model": ["xgboost", "lightgbm"], "row": 0, "y": 1.0,
+    preds = pd.DataFrame({"task": "plan", "split": "random", "seed": 0, "fold": 0,
+                          "target": "n2o", "model": ["xgboost", "lightgbm"], "row": 0, "y": 1.0,
                           "pred": [1.1, 1.2]})
     out_rows, out_preds = chosen_gbm(rows, preds)
     assert out_rows.chosen.tolist() == ["lightgbm"] and out_rows.rmse.tolist() == [5.0]
@@ -195,7 +201,8 @@ def _claim_rows(levels: dict[str, float], seed: int = 1) -> pd.DataFrame:
         for f in range(3):
             base = rng.normal(10, 0.5)
             for model, level in levels.items():
-                rows.append({"split": "leave_countries_out", "target": "n2o", "seed": s,
+                rows.append({"task": "plan", "split": "leave_countries_out", "target": "n2o",
+                             "seed": s,
                              "fold": f, "model": model, "n_train": 60, "n_test": 30,
                              "chosen": "xgboost" if model == "chosen_gbm" else None,
                              "family": "gnn" if model.startswith(GNN) else "baseline",
@@ -228,11 +235,13 @@ def test_protocol_table_prints_every_family_budget():
 def test_benchmark_units_resume_from_the_cache(tmp_path, monkeypatch):
     X, Y, groups = _data(96)
     config = BenchmarkConfig(n_seeds=1, n_folds=2, splits=("leave_countries_out",),
+                             tasks=("plan",),
                              nested=NestedConfig(n_candidates=2, n_rungs=2,
                                                  families=("ridge", "lightgbm")),
                              ablation_seeds=0)
-    first = run_benchmark(X, Y, groups, ["v0", "v1"], config, 0, log=lambda m: None,
-                          workers=1, cache=str(tmp_path))
+    first = run_benchmark(X, Y, groups, {"plan": ["v0", "v1"]}, config, 0,
+                          log=lambda m: None, workers=1, cache=str(tmp_path),
+                          inputs={"plan": list(X.columns)})
     assert len(list(tmp_path.glob("*.joblib"))) == 4  # 2 folds x 2 families
     assert set(first[0].model) == {"ridge", "lightgbm", "chosen_gbm"}
 
@@ -240,8 +249,9 @@ def test_benchmark_units_resume_from_the_cache(tmp_path, monkeypatch):
         raise AssertionError("a cached unit was refitted")
 
     monkeypatch.setattr(benchmark, "run_family", refuse)
-    again = run_benchmark(X, Y, groups, ["v0", "v1"], config, 0, log=lambda m: None,
-                          workers=1, cache=str(tmp_path))
+    again = run_benchmark(X, Y, groups, {"plan": ["v0", "v1"]}, config, 0,
+                          log=lambda m: None, workers=1, cache=str(tmp_path),
+                          inputs={"plan": list(X.columns)})
     for a, b in zip(first, again, strict=True):
         pd.testing.assert_frame_equal(a, b)
     assert nested.GBMS[0] == "hist_gradient_boosting"
@@ -299,3 +309,38 @@ def benchmark_pipeline():
     return nested.per_target_family("ridge", InputSets(["soil_oc_pct"], list(CANDIDATES)),
                                     "n2o", NestedConfig()).build(
         {"alpha": 1.0, "inputs": "autoencoder"}, 0)
+
+
+def test_pathway_is_balanced_over_kg_fgnn_candidates_and_keeps_knowledge_edges():
+    from kgfgnn.nested import PATHWAYS, balanced_pathways
+
+    drawn = [{"edges": e, "pathway": "contracted", "hidden": 16}
+             for e in ("data", "data", "knowledge", "both", "data", "data")]
+    out = balanced_pathways(drawn)
+    assert [c["pathway"] for c in out] == [*PATHWAYS, *PATHWAYS]
+    for c in out:
+        if c["pathway"] != "contracted":
+            assert c["edges"] in ("both", "knowledge")  # a pathway is knowledge edges
+    assert out[5]["edges"] == "data"  # contracted: drawn edges kept
+    assert all(c["hidden"] == 16 for c in out)
+
+
+def test_each_benchmark_unit_draws_its_own_candidates(monkeypatch):
+    X, Y, groups = _data(96)
+    config = BenchmarkConfig(n_seeds=2, n_folds=2, splits=("leave_countries_out",),
+                             tasks=("plan",),
+                             nested=NestedConfig(n_candidates=3, n_rungs=1, families=("ridge",)),
+                             ablation_seeds=0)
+    draws = []
+    real = benchmark.run_family
+
+    def recording(*args, **kwargs):
+        draws.append(kwargs["draw_seed"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(benchmark, "run_family", recording)
+    run_benchmark(X, Y, groups, {"plan": ["v0", "v1"]}, config, 0, log=lambda m: None,
+                  workers=1, inputs={"plan": list(X.columns)})
+    assert len(draws) == 4 and len(set(draws)) == 4  # 2 seeds x 2 folds, each its own draw
+    assert set(draws) == {benchmark.unit_draw_seed(0, s, k, "plan", "leave_countries_out")
+                          for s in range(2) for k in range(2)}

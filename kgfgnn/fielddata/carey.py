@@ -23,7 +23,6 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from kgfgnn.fielddata.intervals import CONFIDENCE, split_conformal_log
-from kgfgnn.fielddata.knowledge_gnn import pretrain_members
 from kgfgnn.fielddata.protocol import (
     KNOWLEDGE_KINDS,
     FieldProtocol,
@@ -90,6 +89,8 @@ def knowledge_setup(sim: pd.DataFrame, protocol: FieldProtocol, seed: int) -> di
                                                                       replace=False))
         part = sim.iloc[rows]
         return part[list(OBSERVED)].astype(float), y[rows], part["site_id"].to_numpy()
+
+    from kgfgnn.fielddata.knowledge_gnn import pretrain_members  # torch: only to pretrain
 
     return {"pretrained": pretrain_members(sample, protocol.n_pretrain, protocol.gnn_epochs,
                                            seed, nodes=OBSERVED),

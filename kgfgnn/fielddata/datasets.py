@@ -13,7 +13,7 @@ from kgfgnn.fielddata.dose_response import (
     GROUP,
     TARGET,
 )
-from kgfgnn.fielddata.knowledge_gnn import simulation_space
+from kgfgnn.fielddata.gnn_inputs import simulation_space
 from kgfgnn.fielddata.schema import MISSING_HANDLED, Column, FieldSchema
 from kgfgnn.realworld import FERTILISER_CODES, REAL_FILE, map_real
 

@@ -19,7 +19,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression
@@ -88,6 +87,8 @@ class MixedInterceptRegressor(RegressorMixin, BaseEstimator):
         _, r = np.linalg.qr(z[:, varying])
         independent = np.abs(np.diag(r)) > 1e-6 * max(1.0, np.abs(np.diag(r)).max())
         self.keep_ = varying[independent]
+        import statsmodels.api as sm  # the mixed model's library, loaded when one is fitted
+
         exog = sm.add_constant(z[:, self.keep_], has_constant="add")
         y = np.asarray(y, float)
         try:
@@ -111,6 +112,8 @@ class MixedInterceptRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X):
         """The fixed-effect prediction (what an unseen study gets)."""
         check_is_fitted(self, "fe_params_")
+        import statsmodels.api as sm
+
         exog = sm.add_constant(self._fixed(_frame(X), fit=False), has_constant="add")
         return exog @ self.fe_params_
 

@@ -39,12 +39,7 @@ from kgfgnn.fielddata.estimators import (
     LogLinearDoseResponse,
     MixedInterceptRegressor,
 )
-from kgfgnn.fielddata.knowledge_gnn import (
-    FieldKGFGNN,
-    SimulationOnlyKGFGNN,
-    gnn_design,
-    pretrain,
-)
+from kgfgnn.fielddata.gnn_inputs import gnn_design
 from kgfgnn.fielddata.study import (
     RAW,
     Approach,
@@ -55,7 +50,6 @@ from kgfgnn.fielddata.study import (
     run_study,
 )
 from kgfgnn.search import Family
-from kgfgnn.tabm import TabMRegressor
 
 LOG_TARGET = "log_N2O"
 # Climate classes in three groups by the mean annual temperature of the rows that record it
@@ -96,6 +90,7 @@ class FieldProtocol:
     max_pretrain: int = 3000  # simulated examples per pretraining seed
     tabm_epochs: int = 200
     climate_seeds: int = 1  # seeds of the leave-climate-out design (0 = not run)
+    device: str = "auto"  # torch models (KG-FGNN, TabM): "auto" = CUDA when present
 
     def __post_init__(self):
         for name in ("n_folds", "n_seeds", "search_iter", "gnn_epochs", "fine_tune_epochs",
@@ -113,6 +108,11 @@ def families(protocol: FieldProtocol, pretrained: dict | None = None,
     :data:`MIXED_FIXED`); ``n_rate``: the column the monotone model increases in;
     ``gnn_nodes``: the graph's node columns of KG-FGNN from scratch (None: the dose-response
     network's)."""
+    # torch-backed families: imported when a registry is built, not when predict reads
+    # a model that does not need them
+    from kgfgnn.fielddata.knowledge_gnn import FieldKGFGNN, SimulationOnlyKGFGNN
+    from kgfgnn.tabm import TabMRegressor
+
     mixed_fixed = MIXED_FIXED if mixed_fixed is None else mixed_fixed
 
     def ridge(p, seed):
@@ -132,7 +132,7 @@ def families(protocol: FieldProtocol, pretrained: dict | None = None,
     neural = {"lr": loguniform(1e-3, 1e-2), "dropout": uniform(0.0, 0.3),
               "weight_decay": loguniform(1e-5, 1e-2)}
     gnn = dict(epochs=protocol.gnn_epochs, n_members=protocol.n_members,
-               fine_tune_epochs=protocol.fine_tune_epochs)
+               fine_tune_epochs=protocol.fine_tune_epochs, device=protocol.device)
     out = [
         Family("ridge", ridge, {"alpha": loguniform(1e-2, 1e3)}),
         Family("loglinear", lambda p, seed: LogLinearDoseResponse()),
@@ -145,7 +145,8 @@ def families(protocol: FieldProtocol, pretrained: dict | None = None,
             n_estimators=300, n_jobs=1, random_state=seed, **p)),
             {"max_features": uniform(0.2, 0.6), "min_samples_leaf": randint(1, 10)}),
         Family("tabm", lambda p, seed: TabMRegressor(n_epochs=protocol.tabm_epochs,
-                                                     random_state=seed, **p),
+                                                     random_state=seed,
+                                                     device=protocol.device, **p),
                neural | {"d_block": [64, 128, 256]}, uses_groups=True),
         Family("kg_fgnn", lambda p, seed: FieldKGFGNN(random_state=seed, nodes=gnn_nodes,
                                                       **gnn, **p),
@@ -209,6 +210,8 @@ def protocol_inputs(frame: pd.DataFrame, twin: pd.DataFrame | None) -> dict[str,
 def knowledge_setup(seasonal: pd.DataFrame, columns: list[str], protocol: FieldProtocol,
                     seed: int) -> dict:
     """KG-FGNN pretrained on simulated windows (``n_pretrain`` seeds), once per run."""
+    from kgfgnn.fielddata.knowledge_gnn import pretrain
+
     return pretrain(seasonal, columns, protocol.max_pretrain, protocol.n_pretrain,
                     protocol.gnn_epochs, seed)
 

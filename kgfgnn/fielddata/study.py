@@ -219,15 +219,66 @@ def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] |
             preds.sort_values(["design", "seed", "fold", "model", "row"], ignore_index=True))
 
 
-def choose(results: pd.DataFrame) -> str:
-    """The approach with the lowest mean RMSE on grouped CV over every approach (all training
-    groups): the one ``predict`` deploys. No other design and no learning-curve point
-    enters the choice."""
+# How flexible each family is (what is fitted), simplest first: the order the one-standard-
+# error rule breaks near-ties by. A process model read as it is fits nothing; a calibrated
+# one a scale; the log-linear model a handful of coefficients; ridge and the mixed model
+# linear effects (the mixed model adds study intercepts); a monotone GBM is a GBM with its
+# N response constrained; then GBMs and forests, the tabular network, KG-FGNN (pretrained:
+# plus a simulated data set and a fine-tuning stage).
+FAMILY_COMPLEXITY: dict[str, float] = {
+    RAW: 0, "calibrated_twin": 1, "loglinear": 2, "ridge": 3, "mixed_model": 4,
+    "monotone_hist_gradient_boosting": 5, "hist_gradient_boosting": 6, "random_forest": 6,
+    "tabm": 7, "simulation_kg_fgnn": 7, "kg_fgnn": 8, "pretrained_kg_fgnn": 9,
+}
+TWIN_INPUT_COMPLEXITY = 0.5  # a learned model that also reads the twin (hybrid, residual)
+
+
+def complexity(approach: Approach) -> float:
+    """The approach's place in the declared order (:data:`FAMILY_COMPLEXITY`)."""
+    if approach.family not in FAMILY_COMPLEXITY:
+        raise ValueError(f"family {approach.family!r} has no declared complexity: allowed "
+                         f"families are {sorted(FAMILY_COMPLEXITY)}")
+    learned = approach.family not in (RAW, "calibrated_twin")
+    reads_twin = approach.inputs == "hybrid" or bool(approach.offset)
+    return FAMILY_COMPLEXITY[approach.family] + (TWIN_INPUT_COMPLEXITY
+                                                 if learned and reads_twin else 0.0)
+
+
+def choice_table(results: pd.DataFrame, approaches: dict[str, Approach]) -> pd.DataFrame:
+    """Every approach on grouped CV with all training groups (no other design, no learning-
+    curve point): mean RMSE, its standard error over seeds x folds, its complexity, whether
+    it lies within one standard error of the best, and which one the one-standard-error
+    rule chooses (Hastie, Tibshirani & Friedman 2009, sec. 7.10: the simplest model whose
+    error is within one SE of the best)."""
     grouped = results[(results.design == "grouped") & (results.curve_point == "all")]
     if grouped.empty:
         raise ValueError("results: no grouped-CV rows with all training groups to choose on")
-    return str(grouped.groupby("model").rmse.mean().idxmin())
+    unknown = sorted(set(grouped.model) - set(approaches))
+    if unknown:
+        raise ValueError(f"results name approach(es) {unknown} that are not declared")
+    stats = grouped.groupby("model").rmse.agg(["mean", "std", "size"])
+    stats["se"] = (stats["std"] / np.sqrt(stats["size"])).fillna(0.0)
+    best = stats["mean"].idxmin()
+    threshold = stats.loc[best, "mean"] + stats.loc[best, "se"]
+    table = pd.DataFrame({
+        "rmse_mean": stats["mean"], "rmse_se": stats["se"], "folds": stats["size"],
+        "complexity": [complexity(approaches[m]) for m in stats.index],
+        "within_one_se": stats["mean"] <= threshold,
+        "margin_to_best": stats["mean"] - stats.loc[best, "mean"]})
+    eligible = table[table.within_one_se].sort_values(["complexity", "rmse_mean"],
+                                                      kind="mergesort")
+    table["lowest_error"] = table.index == best
+    table["chosen"] = table.index == eligible.index[0]
+    return table.sort_values("rmse_mean").rename_axis("approach")
 
 
-__all__ = ["Approach", "ColumnPrediction", "FieldStudy", "RAW", "choose", "fit_approach",
+def choose(results: pd.DataFrame, approaches: dict[str, Approach]) -> str:
+    """The approach ``predict`` deploys: the simplest (:data:`FAMILY_COMPLEXITY`) whose
+    grouped-CV RMSE is within one standard error of the best (:func:`choice_table`)."""
+    table = choice_table(results, approaches)
+    return str(table.index[table.chosen][0])
+
+
+__all__ = ["Approach", "ColumnPrediction", "FAMILY_COMPLEXITY", "FieldStudy", "RAW",
+           "choice_table", "choose", "complexity", "fit_approach",
            "grouped_splits", "residual_family", "run_study"]
