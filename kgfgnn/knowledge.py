@@ -37,6 +37,15 @@ import networkx as nx
 
 from kgfgnn.variables import CANDIDATES, STATES
 
+# The sources above as readers cite them (author-year, as in the book's bibliography).
+SOURCE_LABELS = {
+    "godwin1991": "Godwin & Jones 1991", "gijsman2002": "Gijsman et al. 2002",
+    "parton1996": "Parton et al. 1996", "delgrosso2000": "Del Grosso et al. 2000",
+    "matthews2000": "Matthews et al. 2000", "ritchie1998": "Ritchie 1998",
+    "williams1984": "Williams et al. 1984", "stehfest2006": "Stehfest & Bouwman 2006",
+    "bakken2012": "Bakken et al. 2012", "hoogenboom2019": "Hoogenboom et al. 2019",
+}
+
 LATENT = ("urea_hydrolysis", "decomposition", "nitrification", "denitrification",
           "methanogenesis", "methane_oxidation")
 TARGET_NODES = {"n2o": "N2O", "co2": "CO2", "ch4": "CH4"}

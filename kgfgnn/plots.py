@@ -369,3 +369,12 @@ def response_curves(curves: pd.DataFrame, measured: pd.DataFrame, group: str):
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def book_figures() -> None:
+    """Inline figures for the book (call once in a notebook): PNG at twice the pixel density,
+    shown at their size in inches (IPython's "retina" format), so labels stay sharp when a
+    browser scales the page."""
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("retina")

@@ -45,3 +45,21 @@ def readable(frame: pd.DataFrame | pd.Series, index: list[str] | str | None = No
     for column in out.columns:
         out[column] = [number(v, digits) for v in frame[column]]
     return out
+
+
+_TABLES_SHOWN = [0]  # tables captioned in this process: a notebook kernel is one chapter
+
+
+def captioned(table: pd.DataFrame, caption: str):
+    """``table`` (as :func:`readable` returns it) with a numbered caption above it, "Table
+    n. ...", numbered in the order a chapter shows its tables (each chapter runs in its own
+    kernel). Cells wrap instead of being cut, so a wide table scrolls rather than hides."""
+    if not caption.strip():
+        raise ValueError("caption: every shown table needs one")
+    _TABLES_SHOWN[0] += 1
+    return (table.style.set_uuid(f"table-{_TABLES_SHOWN[0]}")
+            .set_caption(f"Table {_TABLES_SHOWN[0]}. {caption}")
+            .set_table_styles([{"selector": "caption",
+                                "props": "caption-side: top; text-align: left; "
+                                         "font-weight: normal; padding-bottom: 0.4em;"},
+                               {"selector": "td, th", "props": "white-space: normal;"}]))

@@ -51,3 +51,34 @@ def test_profile_headers_state_no_duration(profile):
     durations = re.findall(r"\d+(?:\.\d+)?\s*(?:h|min|minutes|hours|seconds)\b",
                            " ".join(header))
     assert not durations, durations
+
+
+def test_intro_reads_the_committed_claim_as_its_table_says():
+    """The introduction's sentence on the committed paper-scale claim agrees with
+    results/full/book_claim.csv (which ratios are below 1, which verdicts)."""
+    import pandas as pd
+
+    claim = pd.read_csv(ROOT / "results" / "full" / "book_claim.csv")
+    ratio = claim["ratio (paper ≤)"].str.split().str[0].astype(float)
+    row = {(p, t.split()[0]): (r, v) for p, t, r, v in
+           zip(claim.protocol, claim.target, ratio, claim.verdict, strict=True)}
+    out = "leave countries out"
+    assert row[(out, "N2O")][0] < 1 and row[(out, "CH4")][0] < 1 and row[(out, "CO2")][0] > 1
+    assert all(row[(out, t)][1] == "no difference established" for t in ("N2O", "CH4", "CO2"))
+    assert row[("random", "CO2")][1] == "GBM better"
+    assert all(row[("random", t)][1] == "no difference established" for t in ("N2O", "CH4"))
+    intro = (ROOT / "book" / "intro.md").read_text()
+    assert "GBM is better for CO{sub}`2`" in intro
+
+
+def test_intro_captions_state_the_full_profiles_designs():
+    """Seeds and folds in the captions of the committed paper-scale tables are the full
+    profile's."""
+    raw = yaml.safe_load((ROOT / "profiles" / "full.yaml").read_text())["notebooks"]
+    dose, carey = raw["07_dose_response"], raw["05_realworld"]
+    intro = (ROOT / "book" / "intro.md").read_text()
+    seeds = "seed" if dose["climate_seeds"] == 1 else "seeds"
+    assert (f"leave_climate_out: {dose['climate_seeds']} {seeds} × 3 climate groups"
+            in intro)
+    assert f"grouped: {dose['n_seeds']} seeds × {dose['n_folds']} folds grouped by study" in intro
+    assert f"{carey['n_seeds']} seeds × {carey['n_folds']} folds" in intro

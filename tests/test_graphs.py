@@ -144,3 +144,14 @@ def test_graph_spec_round_trip_keeps_the_latent_nodes(tmp_path):
     again = GraphSpec.load(tmp_path / "spec.json")
     assert again.latent == spec.latent and again.edges == spec.edges
     assert again.pathway_targets("nitrification") == ("n2o",)
+
+
+def test_every_knowledge_source_is_labelled_and_in_the_bibliography():
+    from pathlib import Path
+
+    from kgfgnn.knowledge import FIELD_KNOWLEDGE_EDGES, SOURCE_LABELS
+
+    bib = (Path(__file__).resolve().parents[1] / "book" / "references.bib").read_text()
+    for key in {s for *_, s in KNOWLEDGE_EDGES + FIELD_KNOWLEDGE_EDGES}:
+        assert key in SOURCE_LABELS, key
+        assert "{" + key + "," in bib, f"{key} missing from book/references.bib"

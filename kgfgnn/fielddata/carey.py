@@ -119,12 +119,12 @@ def carey_study(real: pd.DataFrame, knowledge: dict, protocol: FieldProtocol, se
 
 
 def run_carey(real: pd.DataFrame, sim: pd.DataFrame, protocol: FieldProtocol, seed: int,
-              workers: int = 1, approaches: tuple[str, ...] | None = None
-              ) -> tuple[pd.DataFrame, pd.DataFrame, FieldStudy]:
+              workers: int = 1, approaches: tuple[str, ...] | None = None,
+              scheduler: str = "") -> tuple[pd.DataFrame, pd.DataFrame, FieldStudy]:
     """Metrics per (seed, fold, approach, training sites), out-of-fold predictions (signed-log
     scale) and the study (with its knowledge, for the deployed model)."""
     study = carey_study(real, knowledge_setup(sim, protocol, seed), protocol, seed)
-    results, predictions = run_study(study, workers, approaches)
+    results, predictions = run_study(study, workers, approaches, scheduler)
     return results, predictions, study
 
 

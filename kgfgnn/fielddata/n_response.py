@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from kgfgnn.fielddata.design import window_days
 from kgfgnn.fielddata.dose_response import FULL_YEAR_DAYS, GROUP
 from kgfgnn.simulate.validation import IPCC_2019_EF1_PCT
 
@@ -58,7 +59,7 @@ def treatment_ef_table(predictions: pd.DataFrame, data: pd.DataFrame,
     fert["ef_measured_pct"] = 100 * (fert.measured - fert.measured_control) / fert.N_rate
     fert["ef_predicted_pct"] = 100 * (fert.predicted - fert.predicted_control) / fert.N_rate
     fert["ef_abs_error_pp"] = (fert.ef_predicted_pct - fert.ef_measured_pct).abs()
-    fert["annual_window"] = fert.duree_expe.fillna(FULL_YEAR_DAYS) >= FULL_YEAR_DAYS
+    fert["annual_window"] = window_days(fert).to_numpy() >= FULL_YEAR_DAYS
     return fert.reset_index(drop=True)
 
 

@@ -246,7 +246,7 @@ def dose_study(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: FieldPr
 
 def run_protocol(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: FieldProtocol,
                  seed: int, seasonal: pd.DataFrame | None = None, workers: int = 1,
-                 approaches: tuple[str, ...] | None = None
+                 approaches: tuple[str, ...] | None = None, scheduler: str = ""
                  ) -> tuple[pd.DataFrame, pd.DataFrame, FieldStudy]:
     """Metrics per (design, seed, fold, approach, training studies) on ln N2O, out-of-fold
     predictions, and the study (with the pretrained knowledge, None without ``seasonal``)."""
@@ -254,7 +254,7 @@ def run_protocol(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: Field
     pretrained = (knowledge_setup(seasonal, gnn_columns, protocol, seed)
                   if seasonal is not None else None)
     study = dose_study(frame, twin, protocol, seed, pretrained)
-    results, predictions = run_study(study, workers, approaches)
+    results, predictions = run_study(study, workers, approaches, scheduler)
     return results, predictions, study
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_backend
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
@@ -203,15 +203,21 @@ def grouped_splits(groups: np.ndarray, n_folds: int, n_seeds: int, seed: int
             yield "grouped", seed + s, k, train, test
 
 
-def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] | None = None
-              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] | None = None,
+              scheduler: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Metrics per (design, seed, fold, approach, training groups) and out-of-fold
-    predictions (model scale). The units run on ``workers`` processes (0 = one per core);
-    every fit is seeded and the tables are sorted, so the result does not depend on the
-    number of workers."""
+    predictions (model scale). The units run on ``workers`` processes (0 = one per core),
+    or on the Dask cluster at ``scheduler``; every fit is seeded and the tables are sorted,
+    so the result does not depend on where or in which order the units run."""
     names = [a for a in study.available() if approaches is None or a in approaches]
     jobs = [delayed(_unit)(study, names, *split) for split in study.splits]
-    done = Parallel(n_jobs=workers or -1, backend="loky")(jobs)
+    if scheduler:
+        from distributed import Client
+
+        with Client(scheduler), parallel_backend("dask"):
+            done = Parallel()(jobs)
+    else:
+        done = Parallel(n_jobs=workers or -1, backend="loky")(jobs)
     rows = pd.DataFrame([r for unit_rows, _ in done for r in unit_rows])
     preds = pd.concat([p for _, unit_preds in done for p in unit_preds], ignore_index=True)
     return (rows.sort_values(["design", "seed", "fold", "model", "train_groups"],
