@@ -38,10 +38,11 @@ def _tree_memory(root: psutil.Process) -> tuple[float, float, int]:
     return pss, rss, len(processes)
 
 
-def peak_memory(notebook: str, profile: str, interval: float) -> dict[str, float]:
+def peak_memory(notebook: str, profile: str, interval: float,
+                artefact_dir: str | None = None) -> dict[str, float]:
     """Run one notebook and return its peak PSS, RSS and process count."""
     command = [sys.executable, "-m", "kgfgnn", "run-notebooks", "--profile", profile,
-               "--only", notebook]
+               "--only", notebook, *(["--artefact-dir", artefact_dir] if artefact_dir else [])]
     runner = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     root = psutil.Process(runner.pid)
     peak = {"pss_mb": 0.0, "rss_mb": 0.0, "processes": 0}
@@ -65,9 +66,10 @@ def main() -> None:
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--only", nargs="+", required=True, help="notebooks, in order")
     parser.add_argument("--interval", type=float, default=0.5, help="sampling period, s")
+    parser.add_argument("--artefact-dir", help="default: artefacts/<profile>")
     args = parser.parse_args()
     for notebook in args.only:
-        peak = peak_memory(notebook, args.profile, args.interval)
+        peak = peak_memory(notebook, args.profile, args.interval, args.artefact_dir)
         verdict = "within" if peak["pss_mb"] <= BINDER_LIMIT_MB else "OVER"
         print(f"{notebook}: peak {peak['pss_mb']:,.0f} MB PSS ({peak['rss_mb']:,.0f} MB RSS) "
               f"over up to {peak['processes']} processes, {peak['seconds']:.0f} s; {verdict} "

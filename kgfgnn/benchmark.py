@@ -21,6 +21,7 @@ from kgfgnn.scales import signed_log1p
 from kgfgnn.tables import number
 from kgfgnn.threads import single_threaded
 from kgfgnn.variables import TASKS
+from kgfgnn.workers import default_workers
 
 
 @dataclass
@@ -123,10 +124,11 @@ def run_benchmark(features: pd.DataFrame, targets: pd.DataFrame, groups: np.ndar
     its own inputs (``inputs``, default :data:`kgfgnn.variables.TASKS`), ``autoencoder``
     maps a task to the autoencoder's selection among them.
 
-    The (split, seed, fold, family) units run in parallel: ``workers`` local processes (0 =
-    one per core) with joblib, or on the Dask cluster at ``scheduler``. Every unit is seeded
-    and single-threaded and the tables are sorted, so the result does not depend on the
-    order in which units finish. Graphs, input selections and tuning use the outer training
+    The (task, split, seed, fold, family) units run in parallel: ``workers`` local
+    processes (0 = one per core within the memory, :func:`kgfgnn.workers.default_workers`)
+    with joblib, or on the Dask cluster at ``scheduler``. Every unit is seeded and
+    single-threaded and the tables are sorted, so the result does not depend on the order in
+    which units finish. Graphs, input selections and tuning use the outer training
     fold only. ``cache``: a folder keeping each finished unit, so a rerun resumes."""
     features = features.reset_index(drop=True)
     targets = targets.reset_index(drop=True)
@@ -166,7 +168,7 @@ def run_benchmark(features: pd.DataFrame, targets: pd.DataFrame, groups: np.ndar
         with Client(scheduler), parallel_backend("dask"):
             done = Parallel()(jobs)
     else:
-        done = Parallel(n_jobs=workers or -1, backend="loky")(jobs)
+        done = Parallel(n_jobs=default_workers(workers), backend="loky")(jobs)
     order = ["task", "split", "seed", "fold", "model", "target"]
     results = pd.DataFrame([r for rows, _, _ in done for r in rows])
     predictions = pd.concat([p for _, preds, _ in done for p in preds], ignore_index=True)

@@ -58,6 +58,7 @@ def captioned(table: pd.DataFrame, caption: str):
         raise ValueError("caption: every shown table needs one")
     _TABLES_SHOWN[0] += 1
     return (table.style.set_uuid(f"table-{_TABLES_SHOWN[0]}")
+            .format_index(number, axis=0).format_index(number, axis=1)
             .set_caption(f"Table {_TABLES_SHOWN[0]}. {caption}")
             .set_table_styles([{"selector": "caption",
                                 "props": "caption-side: top; text-align: left; "

@@ -77,3 +77,30 @@ def test_imports_leave_the_callers_state_alone():
         "assert torch.get_num_threads() == threads, 'thread count changed'\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_predict_imports_neither_torch_nor_the_simulator_until_a_model_needs_them():
+    """Reading a model bundle and its input needs no torch, PyG, DSSAT-CSM or statsmodels:
+    they load when the chosen approach (KG-FGNN, a twin, the mixed model) is unpickled or
+    run."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport kgfgnn.cli, kgfgnn.predict, kgfgnn.fielddata.model_bundle\n"
+            "heavy = [m for m in ('torch', 'torch_geometric', 'DSSATTools', 'statsmodels') "
+            "if m in sys.modules]\nassert not heavy, heavy\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_default_workers_fit_the_memory():
+    from kgfgnn.workers import KERNEL_MB, WORKER_MB, default_workers
+
+    assert default_workers(3) == 3  # asked for: given
+    assert default_workers(0, limit_mb=2048) == 1  # Binder's 2 GB: kernel and one worker
+    assert default_workers(0, limit_mb=KERNEL_MB + 64 * WORKER_MB) >= 1
+    assert default_workers(0, limit_mb=100) == 1
+    import pytest
+
+    with pytest.raises(ValueError, match="workers=-1"):
+        default_workers(-1)

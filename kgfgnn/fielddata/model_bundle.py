@@ -12,7 +12,6 @@ from kgfgnn.fielddata.dose_response import twin_conditions
 from kgfgnn.fielddata.intervals import CONFIDENCE, split_conformal_log
 from kgfgnn.fielddata.protocol import APPROACHES, protocol_inputs
 from kgfgnn.fielddata.schema import FieldInputError
-from kgfgnn.simulate.twins import fill_values, run_twins
 
 KIND = "kgfgnn-dose-response-model"
 PREDICTION = "predicted_n2o_kg_n_ha_window"  # kg N2O-N/ha over the row's window
@@ -28,6 +27,8 @@ def make_bundle(approach: str, model, residuals: np.ndarray, training: pd.DataFr
     """Everything ``predict`` needs; fill values for empty twin cells from ``training``.
     ``ef_residuals``: the approach's emission-factor errors (percentage points) on held-out
     studies' treatments, which calibrate the EF interval of a response curve."""
+    from kgfgnn.simulate.twins import fill_values  # the simulation: only where twins are
+
     ef = np.abs(np.asarray([] if ef_residuals is None else ef_residuals, dtype=float))
     return {"kind": KIND, "approach": approach, "model": model,
             "inputs": APPROACHES[approach].inputs,
@@ -66,6 +67,8 @@ def predict_dose(bundle: dict, frame: pd.DataFrame, n_rates: list[float] | None 
         rows = pd.concat([rows.assign(N_rate=float(r)) for r in n_rates], ignore_index=True)
     twin = None
     if bundle["inputs"] == "hybrid":  # the design with the digital twin's columns
+        from kgfgnn.simulate.twins import run_twins  # DSSAT-CSM, loaded only when needed
+
         twin = run_twins(twin_conditions(rows), bundle["n_stations"], bundle["seed"],
                          workers=workers, fill=bundle["twin_fill"])
         failed = twin["twin_n2o_window_kg_n_ha"].isna().to_numpy()

@@ -28,6 +28,7 @@ from kgfgnn.evaluate import metrics
 from kgfgnn.fielddata.estimators import TwinResidualRegressor
 from kgfgnn.search import Family, random_search
 from kgfgnn.threads import single_threaded
+from kgfgnn.workers import default_workers
 
 RESULT_COLUMNS = ("design", "seed", "fold", "model", "train_groups", "curve_point", "n_train",
                   "n_test")
@@ -206,7 +207,8 @@ def grouped_splits(groups: np.ndarray, n_folds: int, n_seeds: int, seed: int
 def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] | None = None,
               scheduler: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Metrics per (design, seed, fold, approach, training groups) and out-of-fold
-    predictions (model scale). The units run on ``workers`` processes (0 = one per core),
+    predictions (model scale). The units run on ``workers`` processes (0 = one per core within the
+    memory, :func:`kgfgnn.workers.default_workers`),
     or on the Dask cluster at ``scheduler``; every fit is seeded and the tables are sorted,
     so the result does not depend on where or in which order the units run."""
     names = [a for a in study.available() if approaches is None or a in approaches]
@@ -217,7 +219,7 @@ def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] |
         with Client(scheduler), parallel_backend("dask"):
             done = Parallel()(jobs)
     else:
-        done = Parallel(n_jobs=workers or -1, backend="loky")(jobs)
+        done = Parallel(n_jobs=default_workers(workers), backend="loky")(jobs)
     rows = pd.DataFrame([r for unit_rows, _ in done for r in unit_rows])
     preds = pd.concat([p for _, unit_preds in done for p in unit_preds], ignore_index=True)
     return (rows.sort_values(["design", "seed", "fold", "model", "train_groups"],
