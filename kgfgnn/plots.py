@@ -284,11 +284,20 @@ def learning_curve(results: pd.DataFrame, metric: str = "rmse", label: str = "",
     part = results[results.design == "grouped"] if "design" in results else results
     if approaches is not None:
         part = part[part.model.isin(approaches)]
+    if "curve_point" in part:  # "all" training groups differ by a group or two between
+        full = part.curve_point == "all"  # folds: one point, at their mean
+        part = part.assign(train_groups=part.train_groups.where(
+            ~full, part[full].train_groups.mean()))
     fig, ax = plt.subplots(figsize=(7, 4.5))
     sns.lineplot(data=part, x="train_groups", y=metric, hue="model", marker="o",
-                 errorbar="se", ax=ax)
-    ax.set(xscale="log", xlabel=f"training {unit}s", ylabel=f"{metric} {label}".strip())
-    ax.legend(fontsize=7)
+                 errorbar="sd", ax=ax)
+    plural = f"{unit[:-1]}ies" if unit.endswith("y") else f"{unit}s"
+    ax.set(xscale="log", xlabel=f"training {plural} (band: ± 1 sd over seeds × folds)",
+           ylabel=f"{metric} {label}".strip())
+    points = sorted(part.train_groups.unique())
+    ax.set_xticks(points, [f"{p:.0f}" for p in points])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.legend(fontsize=9)
     return fig
 
 
