@@ -15,7 +15,7 @@ from joblib import Parallel, delayed, parallel_backend
 
 from kgfgnn import __version__
 from kgfgnn.atomic import atomic_path
-from kgfgnn.evaluate import corrected_paired_test, folds
+from kgfgnn.evaluate import SPLITS, corrected_paired_test, folds
 from kgfgnn.nested import CHOSEN_GBM, GBMS, GNN, TABM, NestedConfig, chosen_gbm, run_family
 from kgfgnn.scales import signed_log1p
 from kgfgnn.tables import number
@@ -38,16 +38,12 @@ class BenchmarkConfig:
     ablation_tasks: tuple[str, ...] = ("plan",)  # ... and these tasks
 
 
-# stable integer ids that seed each unit's candidates' draw (SeedSequence entropy)
-TASK_IDS = {"plan": 0, "sensor": 1}
-SPLIT_IDS = {"random": 0, "leave_countries_out": 1}
-
-
 def unit_draw_seed(seed: int, repetition: int, fold: int, task: str, split: str) -> int:
     """The seed of one unit's candidates' draw, spawned from the run's ``seed`` with
     :class:`numpy.random.SeedSequence` (never by adding to it)."""
-    return int(np.random.SeedSequence(
-        [seed, repetition, fold, TASK_IDS[task], SPLIT_IDS[split]]).generate_state(1)[0])
+    return int(np.random.SeedSequence(  # task and protocol by their place in the declarations
+        [seed, repetition, fold, list(TASKS).index(task), SPLITS.index(split)])
+        .generate_state(1)[0])
 
 
 def rmse_log(y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -20,19 +20,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from kgfgnn.simulate.dataset import SITE_YEAR as RESPONSE_KEYS
+from kgfgnn.simulate.dataset import ipcc_class
 from kgfgnn.simulate.validation import IPCC_2019_EF1_PCT
 
-RESPONSE_KEYS = ("site_id", "crop", "year_index", "block")
-"""A site-year: everything but the N rate (and the N form shares, zero at 0 kg N/ha)."""
 IPCC_TIER1 = "ipcc_tier1"
 RUN_KEYS = ["task", "split", "seed", "model"]
-
-
-def ipcc_class(frame: pd.DataFrame) -> pd.Series:
-    """IPCC 2019 EF1 class of each row: flooded rice, dry or wet climate."""
-    return pd.Series(np.select([frame.flooded.astype(bool), frame.ipcc_climate == "dry"],
-                               ["flooded rice", "dry climate"], "wet climate"),
-                     index=frame.index)
 
 
 def sample_site_years(seasonal: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:

@@ -78,6 +78,17 @@ def load_seasonal(artefact_dir: str | Path, usable_only: bool = True) -> pd.Data
         else frame
 
 
+SITE_YEAR = ("site_id", "crop", "year_index", "block")
+"""A site-year: every N rate of one site, crop, weather year and management block."""
+
+
+def ipcc_class(frame: pd.DataFrame) -> pd.Series:
+    """IPCC 2019 EF1 class of each row: flooded rice, dry or wet climate."""
+    return pd.Series(np.select([frame.flooded.astype(bool), frame.ipcc_climate == "dry"],
+                               ["flooded rice", "dry climate"], "wet climate"),
+                     index=frame.index)
+
+
 def emission_factors(seasonal: pd.DataFrame) -> pd.DataFrame:
     """N2O emission factor of each fertilised season against its zero-N control (%).
 
@@ -85,13 +96,11 @@ def emission_factors(seasonal: pd.DataFrame) -> pd.DataFrame:
     season of the same site, crop, weather year and management block (IPCC 2019 Tier 1
     definition of EF1, Hergoualc'h et al. 2019, 2019 Refinement Vol. 4 ch. 11).
     """
-    keys = ["site_id", "crop", "year_index", "block"]
+    keys = list(SITE_YEAR)
     usable = seasonal[seasonal.status != "model_error"]
     control = usable[usable.n_rate_kg_ha == 0][[*keys, "n2o_kg_n_ha_yr"]].rename(
         columns={"n2o_kg_n_ha_yr": "n2o_control_kg_n_ha"})
     fert = usable[usable.n_rate_kg_ha > 0].merge(control, on=keys, how="inner")
     fert["ef_pct"] = 100 * (fert.n2o_kg_n_ha_yr - fert.n2o_control_kg_n_ha) / fert.n_rate_kg_ha
-    fert["ipcc_class"] = np.select(
-        [fert.flooded, fert.ipcc_climate == "dry"], ["flooded rice", "dry climate"],
-        "wet climate")
+    fert["ipcc_class"] = ipcc_class(fert)
     return fert
