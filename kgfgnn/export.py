@@ -30,9 +30,11 @@ TABLES: dict[str, tuple[str, list[str] | None]] = {
     "benchmark_ablations.csv": ("benchmark/ablations.parquet", None),
     "benchmark_paired_differences.csv": ("benchmark/paired_differences.parquet", None),
     "benchmark_results_per_fold.csv": ("benchmark/results.parquet", [
-        "split", "seed", "fold", "model", "family", "features", "target", "n_train",
+        "task", "split", "seed", "fold", "model", "family", "features", "target", "n_train",
         "n_test", "r2", "rmse", "mae", "rmse_log", "inner_error", "chosen", "fit_seconds",
         "epochs_run", "train_mse_scaled", "val_mse_scaled", "params"]),
+    "benchmark_n_response.csv": ("benchmark/n_response.parquet", None),
+    "benchmark_n_response_pairs.csv": ("benchmark/n_response_pairs.parquet", None),
     "realworld_carey_results.csv": ("realworld/results.parquet", None),
     "realworld_carey_interval_coverage.csv": ("realworld/interval_coverage.parquet", None),
     "realworld_carey_paired_vs_best_real_only.csv": (
@@ -117,16 +119,35 @@ def export_results(artefact_dir: str | Path, out_dir: str | Path,
     bench = artefact_dir / "benchmark" / "results.parquet"
     if bench.is_file():
         summary = summarise(pd.read_parquet(bench),
-                            ["split", "target", "model", "family", "features"])
+                            ["task", "split", "target", "model", "family", "features"])
         write_csv(summary, out_dir / "benchmark_summary.csv")
         written.append("benchmark_summary.csv")
     for name in ("sim_manifest.json", "timings.json"):
         if (artefact_dir / name).is_file():
             shutil.copyfile(artefact_dir / name, out_dir / name)
             written.append(name)
-    write_json({**(run_info or {}), "tables": written, "missing": skipped},
-               out_dir / "run.json")
+    write_json({**run_record(artefact_dir), **(run_info or {}), "tables": written,
+                "missing": skipped}, out_dir / "run.json")
     return [*written, "run.json"]
+
+
+def run_record(artefact_dir: Path) -> dict:
+    """Profile, commit(s) and notebook wall times of the run, from its ``timings.json``
+    (written by :func:`kgfgnn.runner.run_notebooks`): ``commit`` is set only when every
+    notebook ran from the same one."""
+    path = artefact_dir / "timings.json"
+    if not path.is_file():
+        return {}
+    timings = json.loads(path.read_text())
+    seconds = timings.get("seconds", {})
+    commits = sorted(set(timings.get("commits", {}).values()))
+    record = {"profile": timings.get("profile"), "commits": commits,
+              "wall_time_s_by_notebook": seconds,
+              "wall_time_s": round(sum(seconds.values()), 1),
+              "finished": timings.get("finished", {})}
+    if len(commits) == 1:
+        record["commit"] = commits[0]
+    return record
 
 
 def load_run_info(out_dir: str | Path) -> dict:

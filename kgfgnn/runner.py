@@ -45,6 +45,7 @@ def run_notebooks(
     timings_file = artefact_dir / "timings.json"
     timings = json.loads(timings_file.read_text()) if timings_file.is_file() else {}
     timings["profile"] = profile_path(profile).stem
+    timings["commit"] = source_commit()
     for i, name in enumerate(names, 1):
         source = NOTEBOOKS_DIR / f"{name}.ipynb"
         target = executed_dir / f"{name}.ipynb"
@@ -63,9 +64,28 @@ def run_notebooks(
                 ) from None
         seconds = time.perf_counter() - start
         timings.setdefault("seconds", {})[name] = round(seconds, 1)
+        timings.setdefault("commits", {})[name] = timings["commit"]
+        timings.setdefault("finished", {})[name] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
         write_json(timings, timings_file)
         log(f"[{i}/{len(names)}] {name} done in {seconds:.1f} s", flush=True)
     return timings.get("seconds", {})
+
+
+def source_commit(source_root: Path = REPO_ROOT) -> str:
+    """The commit the notebooks run from (``+dirty`` when tracked files differ from it;
+    ``unknown`` outside a git checkout), recorded per notebook in ``timings.json``."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(source_root), *args], capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
 
 
 REPOSITORY_ENV_VAR = "KGFGNN_REPOSITORY_URL"

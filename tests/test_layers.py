@@ -104,3 +104,22 @@ def test_default_workers_fit_the_memory():
 
     with pytest.raises(ValueError, match="workers=-1"):
         default_workers(-1)
+
+
+def test_source_commit_names_the_checkout_and_its_state(tmp_path):
+    """The commit recorded for a run: HEAD's, marked dirty when tracked files differ."""
+    import subprocess
+
+    from kgfgnn.runner import source_commit
+
+    assert source_commit(tmp_path) == "unknown"  # not a git checkout
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "f.txt").write_text("a")
+    subprocess.run([*git, "add", "f.txt"], check=True)
+    subprocess.run([*git, "commit", "-qm", "c"], check=True)
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert source_commit(tmp_path) == head
+    (tmp_path / "f.txt").write_text("b")
+    assert source_commit(tmp_path) == head + "+dirty"

@@ -56,6 +56,14 @@ def test_a_runs_tables_export_for_committing(executed, tmp_path):
                            {"command": "run-notebooks --profile tiny"})
     info = load_run_info(tmp_path / "results")
     assert info["command"] == "run-notebooks --profile tiny" and info["missing"] == []
+    # the run's record: one commit for every notebook, the wall time their sum
+    assert info["profile"] == "tiny" and len(info["commits"]) == 1
+    assert info["commit"] == info["commits"][0] != ""
+    assert info["wall_time_s"] == pytest.approx(sum(info["wall_time_s_by_notebook"].values()),
+                                                abs=0.1)
+    assert set(info["wall_time_s_by_notebook"]) == set(NOTEBOOK_PARAMS)
+    per_fold = pd.read_csv(tmp_path / "results" / "benchmark_results_per_fold.csv")
+    assert {"task", "split", "fold", "model", "target"} <= set(per_fold.columns)
     assert set(TABLES) <= set(files)
     claim = pd.read_csv(tmp_path / "results" / "benchmark_claim.csv")
     assert set(claim.split) == {"random", "leave_countries_out"}
