@@ -38,6 +38,19 @@ class BenchmarkConfig:
     ablation_tasks: tuple[str, ...] = ("plan",)  # ... and these tasks
 
 
+def benchmark_config(params: dict) -> BenchmarkConfig:
+    """The configuration a profile's ``04_benchmark`` parameters describe (its primary task
+    fits the ablations)."""
+    tasks = tuple(params["tasks"])
+    nested = NestedConfig(n_candidates=params["n_candidates"], factor=params["halving_factor"],
+                          n_rungs=params["halving_rungs"], epochs=params["epochs"],
+                          patience=params["patience"], tabm_epochs=params["tabm_epochs"],
+                          layer=params["layer"], device=params["device"])
+    return BenchmarkConfig(n_seeds=params["n_seeds"], n_folds=params["n_folds"], nested=nested,
+                           tasks=tasks, ablation_seeds=params["ablation_seeds"],
+                           ablation_tasks=("plan" if "plan" in tasks else tasks[0],))
+
+
 def unit_draw_seed(seed: int, repetition: int, fold: int, task: str, split: str) -> int:
     """The seed of one unit's candidates' draw, spawned from the run's ``seed`` with
     :class:`numpy.random.SeedSequence` (never by adding to it)."""
@@ -53,7 +66,10 @@ def rmse_log(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 @dataclass(frozen=True)
-class _Task:
+class Unit:
+    """One job of the runner: one family on one outer fold (rows ``train``/``test``) of one
+    task, protocol and seed, drawing its candidates with ``draw_seed``."""
+
     task: str
     split: str
     seed: int
@@ -63,9 +79,10 @@ class _Task:
     family: str
     ablations: bool
     draw_seed: int  # the candidates' draw: its own per (task, split, seed, fold)
+    size: int = 0  # training-size curve: the requested training rows (0: the whole fold)
 
 
-def _run_task(task: _Task, features: pd.DataFrame, targets: pd.DataFrame,
+def _run_task(task: Unit, features: pd.DataFrame, targets: pd.DataFrame,
               groups: np.ndarray, autoencoder: dict[str, list[str]], keep: tuple[str, ...],
               config: BenchmarkConfig, inputs: dict[str, list[str]]):
     """One (task, split, seed, fold, family): the nested search and the outer-test scores."""
@@ -76,13 +93,15 @@ def _run_task(task: _Task, features: pd.DataFrame, targets: pd.DataFrame,
             task.split, task.seed, autoencoder[task.task], keep, config.nested,
             task.ablations, task=task.task, inputs=inputs[task.task],
             draw_seed=task.draw_seed)
+    label = {"fold": task.fold} | ({"size": task.size} if task.size else {})
     for part in (*preds, search):
-        part["fold"] = task.fold
+        for column, value in label.items():
+            part[column] = value
     search["task"], search["split"], search["seed"] = task.task, task.split, task.seed
-    return [r | {"fold": task.fold} for r in rows], preds, search
+    return [r | label for r in rows], preds, search
 
 
-def _cached_task(cache: str, task: _Task, features: pd.DataFrame, targets: pd.DataFrame,
+def _cached_task(cache: str, task: Unit, features: pd.DataFrame, targets: pd.DataFrame,
                  groups: np.ndarray, autoencoder: dict[str, list[str]], keep: tuple[str, ...],
                  config: BenchmarkConfig, inputs: dict[str, list[str]]):
     """:func:`_run_task`, its result kept under ``cache`` (written atomically) so that an
@@ -92,12 +111,14 @@ def _cached_task(cache: str, task: _Task, features: pd.DataFrame, targets: pd.Da
         return _run_task(task, features, targets, groups, autoencoder, keep, config, inputs)
     digest = hashlib.sha256(repr((
         __version__, task.task, task.split, task.seed, task.fold, task.family,
+        *((task.size,) if task.size else ()),  # benchmark units keep their earlier keys
         task.ablations, task.draw_seed, task.train.tolist(), asdict(config.nested),
         autoencoder[task.task], inputs[task.task], keep,
         pd.util.hash_pandas_object(features).sum(), pd.util.hash_pandas_object(targets).sum(),
         groups.tolist())).encode()).hexdigest()[:24]
-    path = (Path(cache) / f"{task.task}-{task.split}-{task.seed}-{task.fold}-{task.family}-"
-                          f"{digest}.joblib")
+    size = f"n{task.size}-" if task.size else ""
+    path = (Path(cache) / f"{task.task}-{task.split}-{task.seed}-{task.fold}-{size}"
+                          f"{task.family}-{digest}.joblib")
     if path.exists():
         return joblib.load(path)
     out = _run_task(task, features, targets, groups, autoencoder, keep, config, inputs)
@@ -144,38 +165,53 @@ def run_benchmark(features: pd.DataFrame, targets: pd.DataFrame, groups: np.ndar
                     ablate = (s < config.ablation_seeds and split in config.ablation_splits
                               and name in config.ablation_tasks)
                     draw = unit_draw_seed(seed, s, k, name, split)
-                    tasks += [_Task(name, split, run_seed, k, train, test, family, ablate, draw)
+                    tasks += [Unit(name, split, run_seed, k, train, test, family, ablate, draw)
                               for family in config.nested.families]
-    # Whole outer folds one after another (the plan task out of country first: the claim's
-    # protocol), the longest units of a fold first: an interrupted run leaves complete folds
-    # in the cache.
-    cost = {GNN: 0, TABM: 1}
-    tasks.sort(key=lambda t: (t.task != "plan", t.split != "leave_countries_out", t.seed,
-                              t.fold, cost.get(t.family, 2)))
     log(f"{len(tasks)} units")
+    done = run_units(tasks, features, targets, groups, autoencoder, config, keep, inputs,
+                     workers, scheduler, cache)
+    return collect(done)
+
+
+def run_units(units: list[Unit], features: pd.DataFrame, targets: pd.DataFrame,
+              groups: np.ndarray, autoencoder: dict[str, list[str]], config: BenchmarkConfig,
+              keep: tuple[str, ...], inputs: dict[str, list[str]], workers: int = 0,
+              scheduler: str = "", cache: str = "") -> list:
+    """Run the units (local processes, or the Dask cluster at ``scheduler``), each kept
+    under ``cache`` when given; whole outer folds one after another (the plan task out of
+    country first: the claim's protocol), the longest units of a fold first, so that an
+    interrupted run leaves complete folds in the cache."""
+    cost = {GNN: 0, TABM: 1}
+    units = sorted(units, key=lambda t: (t.task != "plan", t.split != "leave_countries_out",
+                                         t.size, t.seed, t.fold, cost.get(t.family, 2)))
     call = delayed(_cached_task)
     selections = {t: list(cols) for t, cols in autoencoder.items()}
-    jobs = (call(cache, task, features, targets, groups, selections, tuple(keep), config,
+    jobs = (call(cache, unit, features, targets, groups, selections, tuple(keep), config,
                  inputs)
-            for task in tasks)
+            for unit in units)
     if scheduler:
         from distributed import Client
 
         with Client(scheduler), parallel_backend("dask"):
-            done = Parallel()(jobs)
-    else:
-        done = Parallel(n_jobs=default_workers(workers), backend="loky")(jobs)
+            return Parallel()(jobs)
+    return Parallel(n_jobs=default_workers(workers), backend="loky")(jobs)
+
+
+def collect(done: list) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The units' metric rows, predictions and searches as three sorted tables, with the
+    chosen GBM (:func:`kgfgnn.nested.chosen_gbm`) added."""
     order = ["task", "split", "seed", "fold", "model", "target"]
     results = pd.DataFrame([r for rows, _, _ in done for r in rows])
+    if "size" in results:
+        order.insert(2, "size")
     predictions = pd.concat([p for _, preds, _ in done for p in preds], ignore_index=True)
-    gbm_rows, gbm_preds = chosen_gbm(results, predictions)
+    gbm_rows, gbm_preds = chosen_gbm(results, predictions, order[:-2] + ["target"])
     results = pd.concat([results, gbm_rows], ignore_index=True).sort_values(
         order, ignore_index=True)
     predictions = pd.concat([predictions, gbm_preds], ignore_index=True).sort_values(
         [*order, "row"], ignore_index=True)
     search = pd.concat([s for _, _, s in done], ignore_index=True).sort_values(
-        ["task", "split", "seed", "fold", "family", "target", "rung", "candidate"],
-        ignore_index=True)
+        [*order[:-2], "family", "target", "rung", "candidate"], ignore_index=True)
     return results, predictions, search
 
 

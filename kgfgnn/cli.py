@@ -1,4 +1,5 @@
-"""Command line: ``python -m kgfgnn {run-notebooks,build-book,export-results,predict}``."""
+"""Command line: ``python -m kgfgnn {run-notebooks,build-book,export-results,size-curve,
+predict}``."""
 
 from __future__ import annotations
 
@@ -28,6 +29,21 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="e.g. results/full")
     export.add_argument("--info", default="{}",
                         help="JSON object recorded in run.json (command, commit, wall time)")
+
+    curve = sub.add_parser(
+        "size-curve", help="training-size curve: KG-FGNN against the chosen GBM out of country "
+                           "as the simulated training rows grow (resumable; local or Dask)")
+    curve.add_argument("--artefact-dir", type=Path, required=True,
+                       help="a run's artefacts (simulation and autoencoder), e.g. artefacts/full")
+    curve.add_argument("--profile", default="full",
+                       help="profile whose 04_benchmark search settings to use")
+    curve.add_argument("--sizes", type=int, nargs="+", default=[500, 2000, 8000, 0],
+                       help="training crop years per fold (0 = all)")
+    curve.add_argument("--folds", type=int, default=0,
+                       help="outer folds grouped by country (0 = the profile's n_folds)")
+    curve.add_argument("--workers", type=int, default=0, help="local processes (0 = per core)")
+    curve.add_argument("--scheduler", default="", help="Dask scheduler address")
+    curve.add_argument("--out", type=Path, help="default: <artefact-dir>/size_curve")
 
     pred = sub.add_parser("predict", help="predict N2O emissions for rows of a CSV file")
     pred.add_argument("--model", type=Path, required=True,
@@ -79,6 +95,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 2
         print(f"wrote {len(files)} files to {args.out}")
+        return 0
+    if args.command == "size-curve":
+        from kgfgnn.size_curve_run import run_from_artefacts
+
+        try:
+            run_from_artefacts(args.artefact_dir, args.profile, args.sizes, args.folds,
+                               args.workers, args.scheduler, args.out)
+        except (FileNotFoundError, ValueError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "predict":
         from kgfgnn.predict import PredictionInputError, parse_n_rates, predict_csv

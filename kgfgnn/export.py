@@ -122,9 +122,17 @@ def export_results(artefact_dir: str | Path, out_dir: str | Path,
                             ["task", "split", "target", "model", "family", "features"])
         write_csv(summary, out_dir / "benchmark_summary.csv")
         written.append("benchmark_summary.csv")
-    for name in ("sim_manifest.json", "timings.json"):
-        if (artefact_dir / name).is_file():
-            shutil.copyfile(artefact_dir / name, out_dir / name)
+    curve = artefact_dir / "size_curve" / "results.parquet"
+    if curve.is_file():  # a separate experiment (python -m kgfgnn size-curve): when run
+        write_csv(pd.read_parquet(curve).drop(columns="params"),
+                  out_dir / "size_curve_results.csv", float_format="%.6g")
+        written.append("size_curve_results.csv")
+    for name, source in (("sim_manifest.json", "sim_manifest.json"),
+                         ("timings.json", "timings.json"),
+                         ("size_curve_table.csv", "size_curve/table.csv"),
+                         ("size_curve_cost.csv", "size_curve/cost.csv")):
+        if (artefact_dir / source).is_file():
+            shutil.copyfile(artefact_dir / source, out_dir / name)
             written.append(name)
     write_json({**run_record(artefact_dir), **(run_info or {}), "tables": written,
                 "missing": skipped}, out_dir / "run.json")

@@ -436,10 +436,12 @@ def run_family(name: str, Xtr: pd.DataFrame, Ytr: pd.DataFrame, groups: np.ndarr
     return rows, preds, pd.concat(searches, ignore_index=True)
 
 
-def chosen_gbm(rows: pd.DataFrame, preds: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per (task, split, seed, fold, target): the GBM family with the lowest inner hold-out
-    error, copied as model ``chosen_gbm`` (column ``chosen`` names it)."""
-    keys = ["task", "split", "seed", "fold", "target"]
+def chosen_gbm(rows: pd.DataFrame, preds: pd.DataFrame,
+               keys: tuple[str, ...] | list[str] = ("task", "split", "seed", "fold", "target")
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per unit (``keys``: task, split, seed, fold, target): the GBM family with the lowest
+    inner hold-out error, copied as model ``chosen_gbm`` (column ``chosen`` names it)."""
+    keys = list(keys)
     gbm = rows[rows.model.isin(GBMS)]
     if gbm.empty:
         return rows.iloc[:0], preds.iloc[:0]

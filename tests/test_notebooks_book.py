@@ -411,3 +411,28 @@ def test_every_figure_and_table_is_captioned_and_whole(book):
         if cut:
             problems.append(f"{page.name}: cells cut short {cut[:3]}")
     assert not problems, "\n".join(problems)
+
+
+def test_the_size_curve_runs_on_a_runs_artefacts_and_resumes(executed, tmp_path):
+    """``size-curve`` on the tiny run: KG-FGNN and the chosen GBM per size and target, the
+    cost per size, and a second call served from the cache gives the same tables."""
+    import pandas as pd
+
+    from kgfgnn.size_curve_run import run_from_artefacts
+
+    root, _ = executed
+    out = run_from_artefacts(root / "artefacts", "tiny", [60, 0], n_folds=2, workers=1,
+                             out=tmp_path / "curve", log=lambda *a, **k: None)
+    table = pd.read_csv(out / "table.csv")
+    assert set(table["size"]) == {60, 0} and set(table.target) == {"n2o", "co2", "ch4"}
+    assert (table.kg_fgnn_rmse > 0).all() and (table.pairs == 2).all()
+    np.testing.assert_allclose(table.ratio, table.kg_fgnn_rmse / table.gbm_rmse, rtol=1e-4)
+    cost = pd.read_csv(out / "cost.csv")
+    assert (cost["all"] > 0).all() and {"kg_fgnn", "xgboost"} <= set(cost.columns)
+    results = pd.read_parquet(out / "results.parquet")
+    assert {"kg_fgnn", "chosen_gbm"} <= set(results.model)
+    cached = len(list((out / "cache").iterdir()))
+    assert cached == 2 * 2 * 4  # sizes x folds x (3 GBMs + KG-FGNN)
+    again = run_from_artefacts(root / "artefacts", "tiny", [60, 0], n_folds=2, workers=1,
+                               out=tmp_path / "curve", log=lambda *a, **k: None)
+    pd.testing.assert_frame_equal(pd.read_parquet(again / "results.parquet"), results)
