@@ -240,8 +240,9 @@ def pathway_drawing(spec: GraphSpec, target: str, supervised: tuple[str, ...] = 
 
 @_with_palette
 def parity(frame: pd.DataFrame, truth: str, pred: str, hue: str | None = None,
-           title: str = "", log: bool = True):
-    """Predicted against simulated/measured values with the 1:1 line."""
+           title: str = "", log: bool = True, unit: str = "", observed: str = "observed"):
+    """Predicted against simulated/measured values with the 1:1 line; ``unit`` labels both
+    axes (symmetric-log axes when ``log``: linear near zero, logarithmic beyond)."""
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     sns.scatterplot(data=frame, x=truth, y=pred, hue=hue, s=10, alpha=0.6, ax=ax, legend=False)
     lo = max(min(frame[truth].min(), frame[pred].min()), 1e-3 if log else -np.inf)
@@ -249,7 +250,8 @@ def parity(frame: pd.DataFrame, truth: str, pred: str, hue: str | None = None,
     ax.plot([lo, hi], [lo, hi], color="black", lw=1)
     if log:
         ax.set(xscale="symlog", yscale="symlog")
-    ax.set(title=title, xlabel="observed", ylabel="predicted")
+    suffix = f" ({unit})" if unit else ""
+    ax.set(title=title, xlabel=f"{observed}{suffix}", ylabel=f"predicted{suffix}")
     return fig
 
 

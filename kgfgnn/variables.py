@@ -8,6 +8,8 @@ import pandas as pd
 from kgfgnn import TARGETS
 
 TARGET_COLUMNS = {"n2o": "n2o_kg_n_ha_yr", "co2": "co2_kg_c_ha_yr", "ch4": "ch4_kg_c_ha_yr"}
+TARGET_UNITS = {"n2o": "kg N2O-N/ha/yr", "co2": "kg CO2-C/ha/yr", "ch4": "kg CH4-C/ha/yr"}
+"""Units of the simulated targets (crop-year totals), for axes and table headers."""
 
 # Share of the applied N in each chemical form, per fertiliser type. UAN: 50 % urea, 25 %
 # ammonium, 25 % nitrate (by N; standard UAN composition); ammonium nitrate: half NH4, half

@@ -33,7 +33,7 @@ from kgfgnn.fielddata.design import (
     TWIN_DESIGN,
     design_matrix,
 )
-from kgfgnn.fielddata.dose_response import GROUP
+from kgfgnn.fielddata.dose_response import CLIMATE_CLASSES, GROUP
 from kgfgnn.fielddata.estimators import (
     CalibratedTwin,
     LogLinearDoseResponse,
@@ -58,6 +58,26 @@ LOG_TARGET = "log_N2O"
 CLIMATE_GROUPS = {"Clim1": "cool", "Clim8": "cool", "Clim2": "warm_temperate",
                   "Clim3": "warm_temperate", "Clim4": "warm_temperate", "Clim5": "tropical",
                   "Clim6": "tropical", "Clim7": "tropical"}
+
+
+def climate_label(code: str) -> str:
+    """A climate class decoded for readers, e.g. ``Clim1 (cool; 7.9 °C, 719 mm)``: the
+    group of the leave-climate-out design and the class's mean annual temperature and
+    precipitation (:data:`kgfgnn.fielddata.dose_response.CLIMATE_CLASSES`, read from the
+    data; the classes are undocumented in KenSyn)."""
+    if code not in CLIMATE_GROUPS:
+        return str(code)
+    temperature, rain = CLIMATE_CLASSES[code]
+    return (f"{code} ({CLIMATE_GROUPS[code].replace('_', ' ')}; {temperature:g} °C, "
+            f"{rain:,.0f} mm)")
+
+
+def climate_class_table() -> pd.DataFrame:
+    """The eight climate classes decoded: group, mean annual temperature and precipitation."""
+    return pd.DataFrame(
+        [{"class": code, "group (leave climate out)": CLIMATE_GROUPS[code].replace("_", " "),
+          "mean annual temperature (°C)": t, "annual precipitation (mm)": p}
+         for code, (t, p) in CLIMATE_CLASSES.items()]).set_index("class")
 
 
 def _codes(*columns: str) -> tuple[str, ...]:
