@@ -15,7 +15,7 @@ from joblib import Parallel, delayed, parallel_backend
 
 from kgfgnn import __version__
 from kgfgnn.atomic import atomic_path
-from kgfgnn.evaluate import SPLITS, corrected_paired_test, folds
+from kgfgnn.evaluate import SPLITS, corrected_paired_test, folds, interval_verdict
 from kgfgnn.nested import CHOSEN_GBM, GBMS, GNN, TABM, NestedConfig, chosen_gbm, run_family
 from kgfgnn.scales import signed_log1p
 from kgfgnn.tables import number
@@ -268,6 +268,11 @@ def paired_differences(results: pd.DataFrame, level: float = 0.95) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+CLAIM_VERDICTS = {"lower": "KG-FGNN better", "higher": "GBM better",
+                  "undetermined": "no difference established"}
+"""The claim's verdict from KG-FGNN − GBM's interval (:func:`kgfgnn.evaluate.interval_verdict`)."""
+
+
 def claim_check(results: pd.DataFrame, level: float = 0.95, metric: str = "rmse",
                 post_hoc: bool = False) -> pd.DataFrame:
     """The seed paper's claim per (task, split, target): KG-FGNN as chosen inside the training
@@ -291,8 +296,7 @@ def claim_check(results: pd.DataFrame, level: float = 0.95, metric: str = "rmse"
         test = corrected_paired_test(part, kg, gbm, metric=metric, level=level)
         kg_rmse, gbm_rmse = part[part.model == kg][metric], part[part.model == gbm][metric]
         target_ratio = 1.05 if split == "random" else 0.874
-        verdict = ("KG-FGNN better" if test["ci_high"] < 0 else
-                   "GBM better" if test["ci_low"] > 0 else "no difference established")
+        verdict = CLAIM_VERDICTS[interval_verdict(test["ci_low"], test["ci_high"])]
         rows.append({"task": task, "split": split, "target": target, "kg_fgnn": kg,
                      "best_gbm": gbm,
                      "gbm_chosen": chosen,

@@ -61,6 +61,17 @@ def paired_test(results: pd.DataFrame, model_a: str, model_b: str, metric: str =
             "p_value": float(wilcoxon(a, b).pvalue)}
 
 
+def interval_verdict(ci_low: float, ci_high: float) -> str:
+    """The one verdict rule of the study, for a difference a − b with its interval: "lower"
+    (the interval lies below zero: a's error is lower), "higher" (above zero) or
+    "undetermined" (it spans zero, or could not be computed)."""
+    if ci_high < 0:
+        return "lower"
+    if ci_low > 0:
+        return "higher"
+    return "undetermined"
+
+
 def corrected_paired_test(results: pd.DataFrame, model_a: str, model_b: str,
                           metric: str = "rmse", keys: tuple[str, ...] = ("seed", "fold"),
                           level: float = 0.95) -> dict[str, float]:

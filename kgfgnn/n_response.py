@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from kgfgnn.evaluate import interval_verdict
 from kgfgnn.simulate.dataset import SITE_YEAR as RESPONSE_KEYS
 from kgfgnn.simulate.dataset import ipcc_class
 from kgfgnn.simulate.validation import IPCC_2019_EF1_PCT
@@ -120,8 +121,8 @@ def paired_ef_difference(table: pd.DataFrame, model_a: str, model_b: str,
         draws = rng.integers(0, len(sums), size=(n_boot, len(sums)))
         boot = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
         low, high = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
-        verdict = (f"{model_a} closer" if high < 0 else f"{model_b} closer" if low > 0
-                   else "no difference established")
+        verdict = {"lower": f"{model_a} closer", "higher": f"{model_b} closer",
+                   "undetermined": "no difference established"}[interval_verdict(low, high)]
         rows.append({"task": task, "split": split, "model_a": model_a, "model_b": model_b,
                      "ef_mae_a_pp": a.loc[common, "ef_abs_error_pp"].mean(),
                      "ef_mae_b_pp": b.loc[common, "ef_abs_error_pp"].mean(),

@@ -173,3 +173,54 @@ def test_carey_on_the_protocol_is_the_same_with_one_or_two_workers(tiny_simulati
         np.testing.assert_allclose(fold.pred, np.clip(column[np.sort(test)],
                                                       *study.prediction_range(train)))
     assert set(CURVE_APPROACHES) <= set(APPROACHES)
+
+
+def test_one_verdict_rule_for_every_comparison():
+    from kgfgnn.benchmark import CLAIM_VERDICTS
+    from kgfgnn.evaluate import interval_verdict
+    from kgfgnn.fielddata.report import VERDICTS
+
+    assert interval_verdict(-2.0, -0.1) == "lower"
+    assert interval_verdict(0.1, 2.0) == "higher"
+    assert interval_verdict(-1.0, 1.0) == "undetermined"
+    assert interval_verdict(float("nan"), float("nan")) == "undetermined"
+    assert set(VERDICTS) == set(CLAIM_VERDICTS) == {"lower", "higher", "undetermined"}
+
+
+def test_the_report_finds_the_best_of_each_kind_and_tests_against_the_real_only_one():
+    import pandas as pd
+
+    from kgfgnn.fielddata.report import against_best_real_only, answers, design_summary
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for seed in range(2):
+        for fold in range(5):
+            noise = rng.normal(0, 0.01, 4)
+            for (model, rmse), e in zip({"real_only:ridge": 1.0, "real_only:gbm": 0.9,
+                                         "hybrid:gbm": 0.5, "simulation_only:twin": 2.0
+                                         }.items(), noise, strict=True):
+                rows.append({"design": "grouped", "curve_point": "all", "seed": seed,
+                             "fold": fold, "model": model, "rmse": rmse + e, "r2": 1 - rmse,
+                             "mae": rmse, "n_train": 80, "n_test": 20})
+    results = pd.DataFrame(rows)
+    summary = design_summary(results)
+    tests = against_best_real_only(results, summary)
+    assert set(tests.vs) == {"real_only:gbm"} and "real_only:gbm" not in set(tests.model)
+    answer = answers(summary, tests).loc["grouped"]
+    assert answer.best_real_only == "real_only:gbm" and answer.best_knowledge == "hybrid:gbm"
+    assert answer.verdict == "improves on" and answer.pairs == 10
+    assert answer["diff"] == pytest.approx(-0.4, abs=0.02)
+
+
+def test_the_protocol_reads_a_chapters_parameters():
+    from kgfgnn.fielddata.protocol import FieldProtocol
+    from kgfgnn.profiles import load_profile
+
+    for chapter, curve in (("05_realworld", "curve_sites"), ("07_dose_response",
+                                                               "curve_studies")):
+        params = load_profile("full", "artefacts/full")[chapter]
+        protocol = FieldProtocol.from_parameters(params)
+        assert protocol.curve_groups == tuple(params[curve])
+        assert (protocol.n_folds, protocol.n_seeds, protocol.gnn_epochs) == (
+            params["n_folds"], params["n_seeds"], params["gnn_epochs"])

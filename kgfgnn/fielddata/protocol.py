@@ -112,6 +112,16 @@ class FieldProtocol:
     climate_seeds: int = 1  # seeds of the leave-climate-out design (0 = not run)
     device: str = "auto"  # torch models (KG-FGNN, TabM): "auto" = CUDA when present
 
+    @classmethod
+    def from_parameters(cls, params: dict) -> FieldProtocol:
+        """The protocol a chapter's validated parameters describe (``curve_sites`` or
+        ``curve_studies`` give the learning curve's training groups; other keys, such as
+        the artefact folder or the seed, are not the protocol's)."""
+        curve = params.get("curve_sites", params.get("curve_studies"))
+        known = {f for f in cls.__dataclass_fields__ if f != "curve_groups"}
+        values = {k: v for k, v in params.items() if k in known}
+        return cls(**values, **({"curve_groups": tuple(curve)} if curve is not None else {}))
+
     def __post_init__(self):
         for name in ("n_folds", "n_seeds", "search_iter", "gnn_epochs", "fine_tune_epochs",
                      "n_members", "n_pretrain", "max_pretrain", "tabm_epochs"):
