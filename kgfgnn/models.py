@@ -233,6 +233,25 @@ class KGFGNN(nn.Module):
             self.aux_bias = nn.Parameter(torch.zeros(len(aux_nodes)))
             nn.init.xavier_uniform_(self.aux_weight)
 
+
+    def set_dropout(self, p: float) -> None:
+        """Set the dropout probability of every layer (a fitted network fine-tuned with
+        another dropout takes it here, without reaching into its modules)."""
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout={p}: must be in [0, 1)")
+        for module in self.modules():
+            if isinstance(module, nn.Dropout):
+                module.p = p
+
+    def reset_parameters(self) -> None:
+        """Draw every learnable weight afresh, as at construction (the PyG convention)."""
+        for module in self.modules():
+            if module is self:
+                continue
+            if isinstance(module, nn.MultiheadAttention):
+                module._reset_parameters()
+            elif hasattr(module, "reset_parameters"):
+                module.reset_parameters()
     def _batched_edges(self, target: str, batch_size: int):
         """Disjoint union of ``batch_size`` copies of a target graph: (edge_index, edge_type)
         for ``rgcn``, else one ``edge_index`` per edge type."""

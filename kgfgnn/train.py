@@ -182,7 +182,8 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
 
     def fine_tune(self, X, y, epochs: int, lr: float | None = None, groups=None,
                   refit_scalers: bool = False, probe_epochs: int = 0):
-        """Continue training a fitted model on new data.
+        """Continue training a fitted model on new data, with the estimator's current
+        ``dropout``, ``weight_decay``, ``patience`` and seed (``set_params`` before it).
 
         ``refit_scalers``: standardise inputs and targets with the new data's own scalers
         (else the first fit's). ``probe_epochs``: first train only the output heads for that
@@ -190,6 +191,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         fine-tune, Kumar et al. 2022). The clipping range is the new data's."""
         check_is_fitted(self, "model_")
         X, y = self._x(X), self._y(y)
+        self.model_.set_dropout(self.dropout)  # a dropout set since the fit takes effect
         if refit_scalers:
             self.x_scaler_ = StandardScaler().fit(X)
             self.y_scaler_ = StandardScaler().fit(self._forward_y(y))

@@ -198,3 +198,32 @@ def test_device_setting_is_checked():
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
     with pytest.raises(ValueError, match="device='tpu'"):
         resolve_device("tpu")
+
+
+def test_fine_tuning_takes_the_dropout_set_since_the_fit(data):
+    """set_params(dropout=...) before fine_tune reaches every dropout layer of the network,
+    without the caller touching its modules; a bad rate names the parameter."""
+    X, Y, spec = data
+    model = KGFGNNRegressor(spec=spec, epochs=2, hidden=8, dropout=0.1).fit(X, Y)
+    rates = {m.p for m in model.model_.modules() if isinstance(m, torch.nn.Dropout)}
+    assert rates == {0.1}
+    model.set_params(dropout=0.3).fine_tune(X.iloc[:100], Y.iloc[:100], epochs=1)
+    rates = {m.p for m in model.model_.modules() if isinstance(m, torch.nn.Dropout)}
+    assert rates == {0.3}
+    with pytest.raises(ValueError, match="dropout=1.5"):
+        model.model_.set_dropout(1.5)
+
+
+def test_reset_parameters_draws_every_weight_afresh(data):
+    _, _, spec = data
+    torch.manual_seed(0)
+    model = KGFGNN(len(NODES), {t: spec.edge_index(t) for t in spec.edges}, hidden=16)
+    before = {k: v.clone() for k, v in model.state_dict().items()
+              if v.is_floating_point() and v.numel() > 1}
+    torch.manual_seed(1)
+    model.reset_parameters()
+    after = model.state_dict()
+    redrawn = [k for k, v in before.items() if not torch.equal(v, after[k])]
+    constant = [k for k, v in before.items() if v.std() == 0]  # biases 0, norms 1 by design
+    assert set(redrawn) | set(constant) == set(before)
+    assert len(redrawn) > len(before) / 2

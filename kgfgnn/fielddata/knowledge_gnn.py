@@ -21,7 +21,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -157,9 +156,6 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
                 member = copy.deepcopy(base).set_params(random_state=seed, patience=self.patience,
                                                         weight_decay=self.weight_decay,
                                                         dropout=self.dropout)
-                for module in member.model_.modules():  # the searched dropout takes effect
-                    if isinstance(module, torch.nn.Dropout):
-                        module.p = self.dropout
                 member.fine_tune(inputs, y, epochs=self.fine_tune_epochs, lr=self.lr / 3,
                                  groups=groups, refit_scalers=True,
                                  probe_epochs=self.probe_epochs)
