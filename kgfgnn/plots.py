@@ -382,10 +382,56 @@ def response_curves(curves: pd.DataFrame, measured: pd.DataFrame, group: str):
     return fig
 
 
+COLUMN_PX = 756
+"""Width (CSS px) of the book's content column in a 1,400-px-wide browser window (measured by
+the browser test); a wider figure is scaled down to it."""
+MIN_LABEL_PX = 9.0
+"""The smallest text a figure may show, in CSS px at its rendered size."""
+
+
+def rendered_label_px(fig, display_width_px: float, column_px: float = COLUMN_PX) -> float:
+    """Height in CSS px of the figure's smallest visible text (labels, ticks, legends,
+    annotations) as the book shows it: its size at the figure's resolution, scaled down when
+    the figure (``display_width_px`` wide) is wider than the content column."""
+    from matplotlib.text import Text
+
+    renderer = fig.canvas.get_renderer()
+    sizes = []
+    for text in fig.findobj(Text):
+        if not text.get_visible() or not text.get_text().strip():
+            continue
+        box = text.get_window_extent(renderer)
+        if box.width <= 0 or not box.overlaps(fig.bbox):  # not drawn within the figure
+            continue
+        sizes.append(text.get_fontsize())
+    if not sizes:
+        return float("inf")
+    scale = min(1.0, column_px / max(display_width_px, 1.0))
+    return float(min(sizes) * fig.dpi / 72 * scale)
+
+
 def book_figures() -> None:
     """Inline figures for the book (call once in a notebook): PNG at twice the pixel density,
     shown at their size in inches (IPython's "retina" format), so labels stay sharp when a
-    browser scales the page."""
+    browser scales the page. Each figure's output records ``min_label_px``, its smallest
+    text at the rendered size (:func:`rendered_label_px`), for the book's legibility test."""
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
     set_matplotlib_formats("retina")
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["image/png"]
+    draw = formatter.lookup_by_type(Figure)
+
+    def measured(fig, *args, **kwargs):
+        out = draw(fig, *args, **kwargs)
+        if not isinstance(out, tuple):
+            return out
+        data, metadata = out
+        return data, {**metadata,
+                      "min_label_px": round(rendered_label_px(fig, metadata["width"]), 2)}
+
+    formatter.for_type(Figure, measured)

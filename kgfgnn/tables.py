@@ -53,7 +53,8 @@ _TABLES_SHOWN = [0]  # tables captioned in this process: a notebook kernel is on
 def captioned(table: pd.DataFrame, caption: str):
     """``table`` (as :func:`readable` returns it) with a numbered caption above it, "Table
     n. ...", numbered in the order a chapter shows its tables (each chapter runs in its own
-    kernel). Cells wrap instead of being cut, so a wide table scrolls rather than hides."""
+    kernel). Cells wrap instead of being cut, so a wide table scrolls rather than hides; the
+    caption wraps within a narrow screen (checked at 420 px by the browser test)."""
     if not caption.strip():
         raise ValueError("caption: every shown table needs one")
     _TABLES_SHOWN[0] += 1
@@ -62,5 +63,9 @@ def captioned(table: pd.DataFrame, caption: str):
             .set_caption(f"Table {_TABLES_SHOWN[0]}. {caption}")
             .set_table_styles([{"selector": "caption",
                                 "props": "caption-side: top; text-align: left; "
-                                         "font-weight: normal; padding-bottom: 0.4em;"},
+                                         "font-weight: normal; padding-bottom: 0.4em; "
+                                         # on a phone the caption wraps within the screen
+                                         # and stays in view while a wide table scrolls
+                                         "max-width: calc(100vw - 2.5rem); position: sticky; "
+                                         "left: 0;"},
                                {"selector": "td, th", "props": "white-space: normal;"}]))

@@ -342,6 +342,95 @@ document.getElementById("f").onload = () => {{
     assert hidden <= 1 and right <= 1400, title
 
 
+def test_every_figure_is_legible_at_the_books_width(executed):
+    """Every figure's smallest text (tick labels, legends, annotations) is at least
+    plots.MIN_LABEL_PX high as the book shows it (recorded per image output by
+    plots.book_figures; figures wider than the content column count as scaled down)."""
+    from kgfgnn.plots import MIN_LABEL_PX
+
+    root, _ = executed
+    small, images = [], 0
+    for name in NOTEBOOK_PARAMS:
+        nb = nbformat.read(root / "executed" / f"{name}.ipynb", as_version=4)
+        for k, cell in enumerate(nb.cells):
+            for output in cell.get("outputs", []):
+                if "image/png" not in output.get("data", {}):
+                    continue
+                images += 1
+                px = output.get("metadata", {}).get("image/png", {}).get("min_label_px")
+                if px is None or px < MIN_LABEL_PX:
+                    small.append(f"{name} cell {k}: {px}")
+    assert images > 10 and not small, small
+
+
+def test_figures_are_not_shrunk_more_than_the_legibility_check_assumes(book):
+    """At a 1,400-pixel window a figure is shown at its own width, or at the content column's
+    (plots.COLUMN_PX) when wider: measured on chapter 4's figures in the browser."""
+    from kgfgnn.plots import COLUMN_PX
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("KGFGNN_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required (KGFGNN_REQUIRE_BROWSER is set) but not installed")
+        pytest.skip("chromium not installed (make test installs it as root)")
+    page = book / "book" / "executed" / "04_benchmark.html"
+    probe = book.parent / "figure_width_probe.html"
+    probe.write_text(f"""<html><head><title>pending</title></head><body style="margin:0">
+<iframe id="f" src="{page.as_uri()}" width="1400" height="1000" style="border:0"></iframe>
+<script>
+document.getElementById("f").onload = () => {{
+  const d = document.getElementById("f").contentDocument;
+  const imgs = [...d.querySelectorAll("img")].filter(i => i.src.includes("_images/"));
+  document.title = "widths " + imgs.map(i => Math.round(i.getBoundingClientRect().width)
+    + "/" + Math.round(i.naturalWidth / 2)).join(",");
+}};
+</script></body></html>""")
+    dom = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--allow-file-access-from-files", "--disable-background-networking",
+         f"--user-data-dir={book.parent / '.chromium'}", "--window-size=1400,1000",
+         "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=120).stdout
+    title = re.search(r"<title>(.*?)</title>", dom).group(1)
+    pairs = [tuple(map(int, p.split("/"))) for p in title.removeprefix("widths ").split(",")
+             if "/" in p]
+    assert len(pairs) > 3, title
+    for shown, natural in pairs:  # retina PNGs: natural / 2 is the intended width
+        assert shown >= min(natural, COLUMN_PX) - 1, title
+
+
+def test_captions_fit_a_phone_screen(book):
+    """At a 420-pixel window every table caption of chapter 4 (the widest tables) lies
+    within the screen: it wraps instead of running off with a wide, scrolling table."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("KGFGNN_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required (KGFGNN_REQUIRE_BROWSER is set) but not installed")
+        pytest.skip("chromium not installed (make test installs it as root)")
+    page = book / "book" / "executed" / "04_benchmark.html"
+    probe = book.parent / "caption_probe.html"
+    probe.write_text(f"""<html><head><title>pending</title></head><body style="margin:0">
+<iframe id="f" src="{page.as_uri()}" width="420" height="900" style="border:0"></iframe>
+<script>
+document.getElementById("f").onload = () => {{
+  const d = document.getElementById("f").contentDocument;
+  const caps = [...d.querySelectorAll("caption")];
+  const beyond = caps.filter(c => c.getBoundingClientRect().right > 421)
+    .map(c => Math.round(c.getBoundingClientRect().right));
+  document.title = `captions=${{caps.length}} beyond=${{beyond.join(",")}}`;
+}};
+</script></body></html>""")
+    dom = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--allow-file-access-from-files", "--disable-background-networking",
+         f"--user-data-dir={book.parent / '.chromium'}", "--window-size=420,900",
+         "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=120).stdout
+    title = re.search(r"<title>(.*?)</title>", dom).group(1)
+    found = re.fullmatch(r"captions=(\d+) beyond=(.*)", title)
+    assert found and int(found.group(1)) > 3 and found.group(2) == "", title
+
+
 class _Captions(HTMLParser):
     """Every figure image (under ``_images/``) with the caption of its figure and its alt
     text, every table with whether it has a caption, and every table cell's text."""
