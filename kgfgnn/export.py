@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kgfgnn.atomic import write_csv, write_json
+from kgfgnn.atomic import atomic_path, write_csv, write_json
 from kgfgnn.evaluate import summarise
 
 # the real-data protocol's results folder -> (book table, unit of its metrics)
@@ -134,9 +134,54 @@ def export_results(artefact_dir: str | Path, out_dir: str | Path,
         if (artefact_dir / source).is_file():
             shutil.copyfile(artefact_dir / source, out_dir / name)
             written.append(name)
-    write_json({**run_record(artefact_dir), **(run_info or {}), "tables": written,
-                "missing": skipped}, out_dir / "run.json")
-    return [*written, "run.json"]
+    record = {**run_record(artefact_dir), **(run_info or {}), "tables": written,
+              "missing": skipped}
+    write_json(record, out_dir / "run.json")
+    with atomic_path(out_dir / "README.md") as tmp:
+        tmp.write_text(readme_text(record))
+    return [*written, "run.json", "README.md"]
+
+
+def readme_text(record: dict) -> str:
+    """``README.md`` of an exported run, written from its ``run.json`` record (so that no
+    commit, date or time in it is typed by hand)."""
+    seconds = record.get("wall_time_s_by_notebook", {})
+    finished = record.get("finished", {})
+    commits = record.get("commits", [])
+    lines = [
+        f"# results/{record.get('name', 'full')} — the {record.get('profile', '?')} profile's run",
+        "",
+        "Written by `python -m kgfgnn export-results` from the run's artefacts; every number "
+        "below comes from `run.json` (same folder). The book's introduction shows "
+        "`book_claim.csv`, `book_carey.csv` and `book_dose_response.csv` and glues its prose "
+        "numbers from these tables (`kgfgnn/committed.py`).",
+        "",
+        f"- command: `{record.get('command', 'python -m kgfgnn run-notebooks')}`",
+        f"- commit: `{record.get('commit', ', '.join(commits) or 'unknown')}`"
+        + ("" if len(commits) <= 1 else " (the notebooks ran from different commits)"),
+        f"- machine: {record.get('machine', 'not recorded')}",
+        f"- notebook wall time: {record.get('wall_time_s', 0):,.0f} s = "
+        f"{record.get('wall_time_s', 0) / 3600:.2f} h",
+        "",
+        "| notebook | wall time (s) | finished |",
+        "|---|---|---|",
+        *[f"| {name} | {sec:,.1f} | {finished.get(name, '')} |" for name, sec in seconds.items()],
+        "",
+    ]
+    curve = record.get("size_curve")
+    if curve:
+        lines += ["## Training-size curve", "",
+                  f"- command: `{curve.get('command', '')}`",
+                  f"- commit: `{curve.get('commit', '')}`",
+                  f"- wall time: {curve.get('wall_time_s', 0):,.0f} s",
+                  "- tables: `size_curve_table.csv` (KG-FGNN against the chosen GBM per size and "
+                  "target), `size_curve_cost.csv` (CPU seconds per size and family), "
+                  "`size_curve_results.csv` (per fold)", ""]
+    if record.get("note"):
+        lines += ["## Notes", "", str(record["note"]), ""]
+    if record.get("missing"):
+        lines += ["Tables the run did not write: " + ", ".join(record["missing"]), ""]
+    return "\n".join(lines)
 
 
 def run_record(artefact_dir: Path) -> dict:

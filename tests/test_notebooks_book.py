@@ -62,6 +62,8 @@ def test_a_runs_tables_export_for_committing(executed, tmp_path):
     assert info["wall_time_s"] == pytest.approx(sum(info["wall_time_s_by_notebook"].values()),
                                                 abs=0.1)
     assert set(info["wall_time_s_by_notebook"]) == set(NOTEBOOK_PARAMS)
+    readme = (tmp_path / "results" / "README.md").read_text()
+    assert info["commit"] in readme and f"{info['wall_time_s']:,.0f} s" in readme
     per_fold = pd.read_csv(tmp_path / "results" / "benchmark_results_per_fold.csv")
     assert {"task", "split", "fold", "model", "target"} <= set(per_fold.columns)
     assert set(TABLES) <= set(files)
