@@ -15,6 +15,19 @@ def _interval(diff: float, low: float, high: float, digits: str = ".3g") -> str:
     return f"{diff:{digits}} [{low:{digits}}, {high:{digits}}]"
 
 
+def simulation_values(out_dir: Path) -> dict[str, object]:
+    """Median simulated EFs (upland, wet, dry; %), the measured annual-window median, and
+    the number of countries whose mean N2O rises with the N rate."""
+    ef = pd.read_csv(Path(out_dir) / "simulation_ef_vs_ipcc_and_field.csv").set_index("class")
+    response = pd.read_csv(Path(out_dir) / "simulation_n_response_by_country.csv")
+    field = [c for c in ef.index if c.startswith("field studies, windows >=")]
+    return {"full_ef_upland_median": float(ef.loc["all upland (simulated)", "median_pct"]),
+            "full_ef_wet_median": float(ef.loc["wet climate", "median_pct"]),
+            "full_ef_dry_median": float(ef.loc["dry climate", "median_pct"]),
+            "full_ef_field_median": float(ef.loc[field[0], "median_pct"]) if field else None,
+            "full_n_response_countries": f"{int(response.rises.sum())} of {len(response)}"}
+
+
 def claim_values(out_dir: Path, task: str = "plan") -> dict[str, object]:
     """Per protocol and target of ``task``: the RMSE ratio KG-FGNN / chosen GBM, the
     difference with its 95 % interval and the verdict; and the number of pairs."""
@@ -74,6 +87,44 @@ def field_values(out_dir: Path) -> dict[str, object]:
     return values
 
 
+def deployment_values(out_dir: Path) -> dict[str, object]:
+    """What ``predict`` deploys for each measured data set (the one-SE choice), its interval
+    coverage on held-out groups, and for the dose-response model its EF error on held-out
+    treatments against IPCC Tier 1's; the twin's agreement with the studies and the
+    nitrification multiplier fitted to them; the calibrated simulated upland EF."""
+    out_dir = Path(out_dir)
+    values: dict[str, object] = {}
+    for name, prefix, coverage in (("dose", "dose_response", "dose_response_interval_coverage"),
+                                   ("carey", "realworld_carey",
+                                    "realworld_carey_interval_coverage")):
+        choice, cover = out_dir / f"{prefix}_choice.csv", out_dir / f"{coverage}.csv"
+        if choice.is_file():
+            table = pd.read_csv(choice)
+            values[f"full_{name}_chosen"] = str(table[table.chosen].approach.iloc[0])
+        if cover.is_file():
+            values[f"full_{name}_coverage"] = float(pd.read_csv(cover).coverage.mean())
+    ef = out_dir / "dose_response_n_response.csv"
+    if ef.is_file() and "full_dose_chosen" in values:
+        table = pd.read_csv(ef).set_index("model")
+        chosen = values["full_dose_chosen"]
+        values |= {"full_dose_ef_chosen_median_ae": float(table.loc[chosen, "ef_median_ae_pp"]),
+                   "full_dose_ef_chosen_spearman": float(table.loc[chosen, "ef_spearman"]),
+                   "full_dose_ef_tier1_median_ae": float(table.loc["ipcc_tier1",
+                                                                   "ef_median_ae_pp"])}
+    twin = out_dir / "dose_response_twin_agreement.csv"
+    if twin.is_file():
+        row = pd.read_csv(twin).iloc[0]
+        values |= {"full_twin_rho": float(row.dose_twin_rho),
+                   "full_window_rho": float(row.dose_window_rho),
+                   "full_nit_multiplier": float(row.dose_nit_multiplier)}
+    like = out_dir / "dose_response_ef_like_for_like.csv"
+    if like.is_file():
+        table = pd.read_csv(like)
+        upland = table[table["class"] == "all upland"].set_index("source").median_ef_pct
+        values["full_ef_upland_calibrated"] = float(upland.iloc[-1])
+    return values
+
+
 def size_curve_values(out_dir: Path, target: str = "n2o") -> dict[str, object]:
     """The training-size curve's N2O ratio at the smallest and the largest size."""
     path = Path(out_dir) / "size_curve_table.csv"
@@ -99,5 +150,5 @@ def headline(out_dir: str | Path) -> dict[str, object]:
         "full_run_wall_time_s": f"{run['wall_time_s']:,.0f}",
         "full_run_wall_time_h": f"{run['wall_time_s'] / 3600:.1f}",
     }
-    return (values | claim_values(out_dir) | n_response_values(out_dir) | field_values(out_dir)
-            | size_curve_values(out_dir))
+    return (values | simulation_values(out_dir) | claim_values(out_dir) | n_response_values(out_dir) | field_values(out_dir)
+            | deployment_values(out_dir) | size_curve_values(out_dir))

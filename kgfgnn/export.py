@@ -45,6 +45,9 @@ TABLES: dict[str, tuple[str, list[str] | None]] = {
     "dose_response_interval_coverage.csv": ("dose_response/coverage.parquet", None),
     "dose_response_ef_like_for_like.csv": ("dose_response/ef_like_for_like.parquet", None),
     "dose_response_twin_agreement.csv": ("dose_response/twin_agreement.parquet", None),
+    "dose_response_choice.csv": ("dose_response/choice.parquet", None),
+    "dose_response_n_response.csv": ("dose_response/n_response.parquet", None),
+    "realworld_carey_choice.csv": ("realworld/choice.parquet", None),
 }
 
 
@@ -127,6 +130,11 @@ def export_results(artefact_dir: str | Path, out_dir: str | Path,
         write_csv(pd.read_parquet(curve).drop(columns="params"),
                   out_dir / "size_curve_results.csv", float_format="%.6g")
         written.append("size_curve_results.csv")
+        from kgfgnn.size_curve import book_table
+
+        write_csv(book_table(pd.read_csv(artefact_dir / "size_curve" / "table.csv")),
+                  out_dir / "book_size_curve.csv")
+        written.append("book_size_curve.csv")
     for name, source in (("sim_manifest.json", "sim_manifest.json"),
                          ("timings.json", "timings.json"),
                          ("size_curve_table.csv", "size_curve/table.csv"),

@@ -48,11 +48,13 @@ def site_map(sites: pd.DataFrame, outlines: list[np.ndarray] | None = None):
 def flux_by_country(seasonal: pd.DataFrame, column: str, label: str):
     """Distribution of one seasonal flux per country (log axis)."""
     order = seasonal.groupby("iso2")[column].median().sort_values().index
-    fig, ax = plt.subplots(figsize=(12, 4))
+    # one row per country, so that the country codes stay legible at the book's width
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.17 * len(order)))
     data = seasonal.assign(value=seasonal[column].clip(lower=1e-4))
-    sns.boxplot(data=data, x="iso2", y="value", order=order, ax=ax, fliersize=1.5, color="C0")
-    ax.set(yscale="log", xlabel="country", ylabel=label)
-    ax.tick_params(axis="x", rotation=90, labelsize=7)
+    sns.boxplot(data=data, y="iso2", x="value", order=order, ax=ax, fliersize=1.5, color="C0",
+                orient="h")
+    ax.set(xscale="log", ylabel="country (ISO code)", xlabel=label)
+    ax.tick_params(axis="y", labelsize=8)
     return fig
 
 
@@ -151,10 +153,10 @@ def ranking_bars(scores: pd.Series, selected: list[str]):
 def heatmap(frame: pd.DataFrame, title: str, cmap: str = "vlag", center: float | None = 0,
             annot: bool = False):
     """A labelled heatmap."""
-    fig, ax = plt.subplots(figsize=(max(5, 0.35 * frame.shape[1] + 2),
+    fig, ax = plt.subplots(figsize=(max(5, 0.45 * frame.shape[1] + 2),
                                     max(4, 0.3 * frame.shape[0] + 1)))
     sns.heatmap(frame, cmap=cmap, center=center, annot=annot, fmt=".2f", ax=ax,
-                cbar_kws={"shrink": 0.6}, annot_kws={"size": 6})
+                cbar_kws={"shrink": 0.6}, annot_kws={"size": 7})
     ax.set_title(title)
     ax.tick_params(labelsize=7)
     return fig

@@ -112,6 +112,24 @@ def size_curve_table(results: pd.DataFrame) -> pd.DataFrame:
          "ci_high", "verdict", "gbm_chosen", "pairs"]]
 
 
+def book_table(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`size_curve_table` for readers: training crop years (mean over folds), target
+    with its unit, both RMSEs, the ratio, the difference with its 95 % interval, the verdict."""
+    from kgfgnn.benchmark import TARGET_LABELS
+    from kgfgnn.tables import number
+
+    return pd.DataFrame({
+        "training crop years": [f"{n:,.0f}" for n in table.n_train],
+        "target": table.target.map(lambda t: TARGET_LABELS.get(t, t.upper())),
+        "RMSE KG-FGNN / GBM": [f"{number(a)} / {number(b)}" for a, b in
+                               zip(table.kg_fgnn_rmse, table.gbm_rmse, strict=True)],
+        "ratio": [f"{r:.2f}" for r in table.ratio],
+        "difference [95 % CI]": [f"{number(d)} [{number(lo)}, {number(hi)}]" for d, lo, hi in
+                                 zip(table["diff"], table.ci_low, table.ci_high, strict=True)],
+        "verdict": table.verdict,
+    })
+
+
 def fitting_cost(results: pd.DataFrame) -> pd.DataFrame:
     """CPU seconds of search and refit per size and family, summed over folds (KG-FGNN fits
     all targets at once; the GBMs one target at a time), the figure to size a cluster by."""

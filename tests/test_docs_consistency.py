@@ -53,32 +53,32 @@ def test_profile_headers_state_no_duration(profile):
     assert not durations, durations
 
 
-def test_intro_reads_the_committed_claim_as_its_table_says():
-    """The introduction's sentence on the committed paper-scale claim agrees with
-    results/full/book_claim.csv (which ratios are below 1, which verdicts)."""
+def test_intro_quotes_the_committed_run_only_through_glue():
+    """Every paper-scale number the introduction states is glued from the committed tables
+    (kgfgnn.committed.headline over results/full): each key it names exists there."""
+    from kgfgnn.committed import headline
+
+    intro = (ROOT / "book" / "intro.md").read_text()
+    used = set(re.findall(r"06_reproducibility\.ipynb::(full_\w+)", intro))
+    values = headline(ROOT / "results" / "full")
+    assert len(used) > 30
+    missing = sorted(k for k in used if values.get(k) is None)
+    assert not missing, missing
+
+
+def test_committed_headline_agrees_with_the_committed_tables():
+    """The glued claim values are the plan task's rows of benchmark_claim.csv, and the run
+    they come from ran every notebook from one commit."""
     import pandas as pd
 
-    claim = pd.read_csv(ROOT / "results" / "full" / "book_claim.csv")
-    ratio = claim["ratio (paper ≤)"].str.split().str[0].astype(float)
-    row = {(p, t.split()[0]): (r, v) for p, t, r, v in
-           zip(claim.protocol, claim.target, ratio, claim.verdict, strict=True)}
-    out = "leave countries out"
-    assert row[(out, "N2O")][0] < 1 and row[(out, "CH4")][0] < 1 and row[(out, "CO2")][0] > 1
-    assert all(row[(out, t)][1] == "no difference established" for t in ("N2O", "CH4", "CO2"))
-    assert row[("random", "CO2")][1] == "GBM better"
-    assert all(row[("random", t)][1] == "no difference established" for t in ("N2O", "CH4"))
-    intro = (ROOT / "book" / "intro.md").read_text()
-    assert "GBM is better for CO{sub}`2`" in intro
+    from kgfgnn.committed import headline
 
-
-def test_intro_captions_state_the_full_profiles_designs():
-    """Seeds and folds in the captions of the committed paper-scale tables are the full
-    profile's."""
-    raw = yaml.safe_load((ROOT / "profiles" / "full.yaml").read_text())["notebooks"]
-    dose, carey = raw["07_dose_response"], raw["05_realworld"]
-    intro = (ROOT / "book" / "intro.md").read_text()
-    seeds = "seed" if dose["climate_seeds"] == 1 else "seeds"
-    assert (f"leave_climate_out: {dose['climate_seeds']} {seeds} × 3 climate groups"
-            in intro)
-    assert f"grouped: {dose['n_seeds']} seeds × {dose['n_folds']} folds grouped by study" in intro
-    assert f"{carey['n_seeds']} seeds × {carey['n_folds']} folds" in intro
+    values = headline(ROOT / "results" / "full")
+    run = json.loads((ROOT / "results" / "full" / "run.json").read_text())
+    assert len(run["commits"]) == 1 and values["full_commit"] == run["commit"]
+    claim = pd.read_csv(ROOT / "results" / "full" / "benchmark_claim.csv")
+    for r in claim[claim.task == "plan"].itertuples():
+        key = f"full_claim_{r.split}_{r.target}"
+        assert values[f"{key}_ratio"] == pytest.approx(r.kg_fgnn_rmse / r.gbm_rmse, rel=1e-4)
+        assert values[f"{key}_verdict"] == r.verdict
+        assert (r.ci_low <= r.diff <= r.ci_high)
