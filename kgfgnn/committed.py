@@ -150,5 +150,7 @@ def headline(out_dir: str | Path) -> dict[str, object]:
         "full_run_wall_time_s": f"{run['wall_time_s']:,.0f}",
         "full_run_wall_time_h": f"{run['wall_time_s'] / 3600:.1f}",
     }
-    return (values | simulation_values(out_dir) | claim_values(out_dir) | n_response_values(out_dir) | field_values(out_dir)
-            | deployment_values(out_dir) | size_curve_values(out_dir))
+    for part in (simulation_values, claim_values, n_response_values, field_values,
+                 deployment_values, size_curve_values):
+        values |= part(out_dir)
+    return values

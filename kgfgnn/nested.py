@@ -137,9 +137,41 @@ class GraphKGFGNN(RegressorMixin, BaseEstimator):
     With ``pathway="supervised"``, ``X`` passed to :meth:`fit` must also hold the simulated
     values of the intermediate nodes (:data:`kgfgnn.knowledge.SUPERVISION`); they are
     auxiliary targets in training only (weight ``aux_weight``): :meth:`predict` reads the
-    ``nodes`` columns alone."""
+    ``nodes`` columns alone.
 
-    def __init__(self, nodes: tuple[str, ...] = (), edges: str = "both",
+    Parameters
+    ----------
+    nodes : tuple of str
+        Input variables (graph nodes read from ``X``).
+    edges : {"both", "knowledge", "data"}
+        Edge types of the graph (:data:`EDGE_SETS`).
+    graph : {"per_target", "shared"}
+    pathway : {"supervised", "latent", "contracted"}
+        The process pathway (:data:`PATHWAYS`).
+    aux_weight, corr_threshold
+        Loss weight of supervised intermediate nodes; |r| threshold of data edges.
+    targets : tuple of str
+        Target names when ``y`` is an array.
+    layer, hidden, n_layers, dropout, readout, lr, weight_decay, epochs, patience,
+    batch_size, random_state, device
+        Passed to :class:`kgfgnn.train.KGFGNNRegressor`.
+
+    Attributes
+    ----------
+    spec_ : GraphSpec
+        The graph built on the training rows.
+    regressor_ : KGFGNNRegressor
+        The fitted network and its scalers.
+    history_ : DataFrame
+        The training history.
+
+    Examples
+    --------
+    >>> model = GraphKGFGNN(nodes=tuple(TASKS["plan"]), pathway="supervised",
+    ...                     targets=("n2o", "co2", "ch4")).fit(X, Y)   # doctest: +SKIP
+    """
+
+    def __init__(self, *, nodes: tuple[str, ...] = (), edges: str = "both",
                  graph: str = "per_target", pathway: str = "contracted",
                  aux_weight: float = DEFAULTS["aux_weight"], corr_threshold: float = 0.3,
                  layer: str = DEFAULTS["layer"], hidden: int = DEFAULTS["hidden"],

@@ -63,12 +63,49 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
     Training steps use fused AdamW (one kernel over all weights) and byte-mask dropout
     (:class:`~kgfgnn.models.ByteMaskDropout`); ``device`` ``"auto"`` trains on CUDA when
     present.
+
+    Parameters
+    ----------
+    spec : GraphSpec
+        Nodes, per-target edges and latent nodes (:func:`kgfgnn.graphs.build_multigraph`).
+    layer : {"rgcn", "gcn", "sage", "gat", "gin"}
+        Message-passing layer. hidden, n_layers : width and depth of every target's branch.
+    dropout : float in [0, 1)
+        Dropout rate (a later ``set_params`` reaches the network at :meth:`fine_tune`).
+    fusion : bool
+        Attention across the targets' pooled branches. readout : {"pool", "concat"}.
+    lr, weight_decay, epochs, patience, batch_size, validation_fraction
+        AdamW settings, the epoch cap, early-stopping patience on a validation split.
+    target_transform : {"signed_log1p", "identity"}
+        Scale on which the targets are modelled.
+    random_state : int
+        Seed of initialisation, batching, dropout and the validation split.
+    context : tuple of str
+        Columns entering each readout linearly rather than as graph nodes.
+    aux_weight : float
+        Weight of the supervised intermediate nodes' loss (``aux`` in :meth:`fit`).
+    device : {"auto", "cpu", "cuda"}
+
+    Attributes
+    ----------
+    model_ : KGFGNN
+        The trained network (on the CPU after fitting).
+    history_ : DataFrame
+        Per epoch: stage, train and validation MSE on the standardised scale.
+    x_scaler_, y_scaler_ : StandardScaler
+        Input and target standardisation.
+
+    Examples
+    --------
+    >>> spec = build_multigraph(X, Y, nodes, corr_threshold=0.3)        # doctest: +SKIP
+    >>> model = KGFGNNRegressor(spec=spec, epochs=50).fit(X, Y)        # doctest: +SKIP
+    >>> model.predict(X_new)                                           # doctest: +SKIP
     """
 
     # Options of the training step's AdamW (benchmarks/gnn_speed.py compares them).
     optimizer_options: dict = {"fused": True}
 
-    def __init__(self, spec: GraphSpec | None = None, layer: str = "sage", hidden: int = 32,
+    def __init__(self, *, spec: GraphSpec | None = None, layer: str = "sage", hidden: int = 32,
                  n_layers: int = 2, dropout: float = 0.1, fusion: bool = True,
                  readout: str = "pool", message_passing: str = "dense",
                  lr: float = 3e-3, weight_decay: float = 1e-4, epochs: int = 200,
