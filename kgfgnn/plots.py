@@ -261,11 +261,13 @@ def parity(frame: pd.DataFrame, truth: str, pred: str, hue: str | None = None,
 def residuals_by_group(frame: pd.DataFrame, group: str, residual: str, title: str = ""):
     """Residual distribution per group (e.g. country)."""
     order = frame.groupby(group)[residual].median().sort_values().index
-    fig, ax = plt.subplots(figsize=(12, 3.5))
-    sns.boxplot(data=frame, x=group, y=residual, order=order, ax=ax, fliersize=1, color="C2")
-    ax.axhline(0, color="black", lw=0.8)
-    ax.tick_params(axis="x", rotation=90, labelsize=7)
-    ax.set(title=title, xlabel=group, ylabel="signed-log residual")
+    # one row per group, so that the labels stay legible at the book's width
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.17 * len(order)))
+    sns.boxplot(data=frame, y=group, x=residual, order=order, ax=ax, fliersize=1, color="C2",
+                orient="h")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set(title=title, ylabel=group, xlabel="signed-log residual (predicted − simulated)")
     return fig
 
 
@@ -320,14 +322,14 @@ def difference_intervals(diffs: pd.DataFrame, title: str = ""):
     """Relative RMSE difference of every model against the best KG-FGNN variant (%), with
     its 95 % corrected interval, one panel per split and target (right of 0: KG-FGNN better)."""
     splits, targets = sorted(diffs.split.unique()), list(dict.fromkeys(diffs.target))
-    fig, axes = plt.subplots(len(splits), len(targets), figsize=(4 * len(targets),
-                             0.28 * diffs.model.nunique() * len(splits) + 1.5),
-                             squeeze=False, sharey=True)
+    # targets in rows, protocols in columns: at most the book's column wide (7.5 in)
+    fig, axes = plt.subplots(len(targets), len(splits), figsize=(
+        7.5, 0.26 * diffs.model.nunique() * len(targets) + 1.5), squeeze=False, sharey=True)
     order = sorted(diffs.model.unique())
     colours = {"gnn": "#332288", "baseline": "#DDCC77"}
     for i, split in enumerate(splits):
         for j, target in enumerate(targets):
-            ax = axes[i, j]
+            ax = axes[j, i]
             sub = diffs[(diffs.split == split) & (diffs.target == target)].set_index("model")
             sub = sub.reindex(order)
             y = np.arange(len(order))
@@ -341,8 +343,8 @@ def difference_intervals(diffs: pd.DataFrame, title: str = ""):
             ax.set_yticks(y, order)
             ax.set_xscale("symlog", linthresh=10)
             kg = sub.kg_fgnn.dropna().iloc[0] if sub.kg_fgnn.notna().any() else "KG-FGNN"
-            ax.set(title=f"{target}, {split.replace('_', ' ')} (vs {kg})",
-                   xlabel="RMSE difference vs KG-FGNN (%)")
+            ax.set(title=f"{target.upper()}, {split.replace('_', ' ')} (vs {kg})",
+                   xlabel="RMSE difference vs KG-FGNN (%)" if j == len(targets) - 1 else "")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
