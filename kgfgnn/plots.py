@@ -370,7 +370,8 @@ def twin_against_field(paired: pd.DataFrame):
 def response_curves(curves: pd.DataFrame, measured: pd.DataFrame, group: str):
     """Predicted N2O with its 90 % interval against N rate, beside each study's measurements."""
     studies = list(dict.fromkeys(curves[group]))
-    fig, axes = plt.subplots(1, len(studies), figsize=(4 * len(studies), 3.5), squeeze=False)
+    fig, axes = plt.subplots(1, len(studies), figsize=(min(7.5, 2.6 * len(studies)), 3.2),
+                             squeeze=False)  # within the book's column
     for ax, study in zip(axes[0], studies, strict=True):
         c = curves[curves[group] == study].sort_values("N_rate")
         ax.fill_between(c.N_rate, c.n2o_lower_90, c.n2o_upper_90, color="#88CCEE", alpha=0.5,
@@ -379,8 +380,8 @@ def response_curves(curves: pd.DataFrame, measured: pd.DataFrame, group: str):
         m = measured[measured[group] == study]
         ax.scatter(m.N_rate, m.N2O, color="#CC6677", s=18, zorder=3, label="measured")
         days = float(c.window_days.iloc[0])
-        ax.set(title=f"study {study} ({days:g}-day window)", xlabel="N rate (kg N/ha)",
-               ylabel="N2O (kg N2O-N/ha over the window)", yscale="log")
+        ax.set(title=f"study {study} ({days:g} d)", xlabel="N rate (kg N/ha)", yscale="log",
+               ylabel="N2O (kg N2O-N/ha over the window)" if ax is axes[0, 0] else "")
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return fig
