@@ -161,7 +161,8 @@ def readme_text(record: dict) -> str:
         "",
         "Written by `python -m kgfgnn export-results` from the run's artefacts; every number "
         "below comes from `run.json` (same folder). The book's introduction shows "
-        "`book_claim.csv`, `book_carey.csv` and `book_dose_response.csv` and glues its prose "
+        "`book_claim.csv`, `book_size_curve.csv`, `book_carey.csv` and `book_dose_response.csv` "
+        "and glues its prose "
         "numbers from these tables (`kgfgnn/committed.py`).",
         "",
         f"- command: `{record.get('command', 'python -m kgfgnn run-notebooks')}`",
