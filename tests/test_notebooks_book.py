@@ -132,12 +132,40 @@ def test_book_has_the_required_pages(book):
         assert (book / page).is_file(), page
 
 
-def test_book_in_a_headless_browser(book):
+def _chromium() -> str:
+    """The headless browser, or skip (fail when KGFGNN_REQUIRE_BROWSER is set, as in CI)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         if os.environ.get("KGFGNN_REQUIRE_BROWSER"):
             pytest.fail("chromium is required (KGFGNN_REQUIRE_BROWSER is set) but not installed")
         pytest.skip("chromium not installed (make test installs it as root)")
+    return chromium
+
+
+def _probe(book: Path, page: Path, width: int, height: int, script: str) -> str:
+    """Open ``page`` in an iframe of ``width`` x ``height`` pixels in headless Chromium, run
+    ``script`` (JavaScript with ``d``, the page's document) once it has loaded, and return
+    the title the script sets."""
+    probe = book.parent / f"probe_{width}.html"
+    probe.write_text(f"""<html><head><title>pending</title></head><body style="margin:0">
+<iframe id="f" src="{page.as_uri()}" width="{width}" height="{height}" style="border:0"></iframe>
+<script>
+document.getElementById("f").onload = () => {{
+  const d = document.getElementById("f").contentDocument;
+{script}
+}};
+</script></body></html>""")
+    dom = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--allow-file-access-from-files", "--disable-background-networking",
+         f"--user-data-dir={book.parent / '.chromium'}", f"--window-size={width},{height}",
+         "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=120).stdout
+    return re.search(r"<title>(.*?)</title>", dom).group(1)
+
+
+def test_book_in_a_headless_browser(book):
+    chromium = _chromium()
     pages = sorted(p for p in book.rglob("*.html") if "_static" not in p.parts)
     assert len(pages) >= 9
     shots = book.parent / "screenshots"  # under _build/, for review
@@ -310,34 +338,14 @@ def test_rendered_chapters_show_no_plumbing(book):
 def test_claim_table_verdict_visible_at_1400_pixels(book):
     """The introduction's claim table, opened at a 1,400-pixel window, shows its verdict
     column without a horizontal scroll bar (measured in the browser)."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        if os.environ.get("KGFGNN_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required (KGFGNN_REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("chromium not installed (make test installs it as root)")
-    intro = book / "book" / "intro.html"
-    probe = book.parent / "claim_width_probe.html"
-    probe.write_text(f"""<html><head><title>pending</title></head><body style="margin:0">
-<iframe id="f" src="{intro.as_uri()}" width="1400" height="1000" style="border:0"></iframe>
-<script>
-document.getElementById("f").onload = () => {{
-  const d = document.getElementById("f").contentDocument;
+    title = _probe(book, book / "book" / "intro.html", 1400, 1000, """
   const head = [...d.querySelectorAll("th")].find(h => h.textContent.trim() === "verdict");
-  if (!head) {{ document.title = "no verdict column"; return; }}
+  if (!head) { document.title = "no verdict column"; return; }
   let box = head.closest("table").parentElement;
   while (box && getComputedStyle(box).overflowX === "visible") box = box.parentElement;
   const hidden = box ? box.scrollWidth - box.clientWidth : 0;
   const right = head.getBoundingClientRect().right;
-  document.title = `measured hidden=${{hidden}} right=${{Math.round(right)}}`;
-}};
-</script></body></html>""")
-    dom = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--allow-file-access-from-files", "--disable-background-networking",
-         f"--user-data-dir={book.parent / '.chromium'}", "--window-size=1400,1000",
-         "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
-        capture_output=True, text=True, timeout=120).stdout
-    title = re.search(r"<title>(.*?)</title>", dom).group(1)
+  document.title = `measured hidden=${hidden} right=${Math.round(right)}`;""")
     found = re.fullmatch(r"measured hidden=(-?\d+) right=(-?\d+)", title)
     assert found, title
     hidden, right = map(int, found.groups())
@@ -370,30 +378,10 @@ def test_figures_are_not_shrunk_more_than_the_legibility_check_assumes(book):
     (plots.COLUMN_PX) when wider: measured on chapter 4's figures in the browser."""
     from kgfgnn.plots import COLUMN_PX
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        if os.environ.get("KGFGNN_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required (KGFGNN_REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("chromium not installed (make test installs it as root)")
-    page = book / "book" / "executed" / "04_benchmark.html"
-    probe = book.parent / "figure_width_probe.html"
-    probe.write_text(f"""<html><head><title>pending</title></head><body style="margin:0">
-<iframe id="f" src="{page.as_uri()}" width="1400" height="1000" style="border:0"></iframe>
-<script>
-document.getElementById("f").onload = () => {{
-  const d = document.getElementById("f").contentDocument;
+    title = _probe(book, book / "book" / "executed" / "04_benchmark.html", 1400, 1000, """
   const imgs = [...d.querySelectorAll("img")].filter(i => i.src.includes("_images/"));
   document.title = "widths " + imgs.map(i => Math.round(i.getBoundingClientRect().width)
-    + "/" + Math.round(i.naturalWidth / 2)).join(",");
-}};
-</script></body></html>""")
-    dom = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--allow-file-access-from-files", "--disable-background-networking",
-         f"--user-data-dir={book.parent / '.chromium'}", "--window-size=1400,1000",
-         "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
-        capture_output=True, text=True, timeout=120).stdout
-    title = re.search(r"<title>(.*?)</title>", dom).group(1)
+    + "/" + Math.round(i.naturalWidth / 2)).join(",");""")
     pairs = [tuple(map(int, p.split("/"))) for p in title.removeprefix("widths ").split(",")
              if "/" in p]
     assert len(pairs) > 3, title
@@ -404,31 +392,11 @@ document.getElementById("f").onload = () => {{
 def test_captions_fit_a_phone_screen(book):
     """At a 420-pixel window every table caption of chapter 4 (the widest tables) lies
     within the screen: it wraps instead of running off with a wide, scrolling table."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        if os.environ.get("KGFGNN_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required (KGFGNN_REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("chromium not installed (make test installs it as root)")
-    page = book / "book" / "executed" / "04_benchmark.html"
-    probe = book.parent / "caption_probe.html"
-    probe.write_text(f"""<html><head><title>pending</title></head><body style="margin:0">
-<iframe id="f" src="{page.as_uri()}" width="420" height="900" style="border:0"></iframe>
-<script>
-document.getElementById("f").onload = () => {{
-  const d = document.getElementById("f").contentDocument;
+    title = _probe(book, book / "book" / "executed" / "04_benchmark.html", 420, 900, """
   const caps = [...d.querySelectorAll("caption")];
   const beyond = caps.filter(c => c.getBoundingClientRect().right > 421)
     .map(c => Math.round(c.getBoundingClientRect().right));
-  document.title = `captions=${{caps.length}} beyond=${{beyond.join(",")}}`;
-}};
-</script></body></html>""")
-    dom = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--allow-file-access-from-files", "--disable-background-networking",
-         f"--user-data-dir={book.parent / '.chromium'}", "--window-size=420,900",
-         "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
-        capture_output=True, text=True, timeout=120).stdout
-    title = re.search(r"<title>(.*?)</title>", dom).group(1)
+  document.title = `captions=${caps.length} beyond=${beyond.join(",")}`;""")
     found = re.fullmatch(r"captions=(\d+) beyond=(.*)", title)
     assert found and int(found.group(1)) > 3 and found.group(2) == "", title
 
