@@ -106,6 +106,23 @@ def make_baseline(name: str, seed: int, **params) -> LogTargetRegressor:
     return LogTargetRegressor(Pipeline([*steps, ("model", estimator)]))
 
 
+#: The MLP's internal early-stopping split (10 % of the rows) needs at least this many rows.
+MLP_EARLY_STOPPING_ROWS = 50
+
+
+def valid_candidates(name: str, candidates: list[dict], fit_rows: int) -> list[dict]:
+    """Drawn candidates kept valid for the smallest fit they will meet (``fit_rows`` rows):
+    never more neighbours than rows; the MLP's early stopping only where its split has rows
+    enough. The one rule for every search of the baselines."""
+    if name == "knn":
+        return [c | {"n_neighbors": min(c["n_neighbors"], max(1, fit_rows))}
+                for c in candidates]
+    if name == "mlp":
+        return [c | {"early_stopping": fit_rows >= MLP_EARLY_STOPPING_ROWS}
+                for c in candidates]
+    return candidates
+
+
 def baseline_family(name: str) -> Family:
     """The baseline as a family of the one search (:mod:`kgfgnn.search`)."""
     models = _models(0)
@@ -124,13 +141,7 @@ def tune_baseline(name: str, X: np.ndarray, y: np.ndarray, seed: int, n_iter: in
         holdout = next(ShuffleSplit(n_splits=1, test_size=0.25, random_state=seed).split(X))
     else:
         holdout = grouped_holdout(np.asarray(groups), seed)
-    train = holdout[0]
-    candidates = family.candidates(n_iter, seed)
-    if name == "knn":  # never more neighbours than training rows
-        candidates = [c | {"n_neighbors": min(c["n_neighbors"], len(train))}
-                      for c in candidates]
-    if name == "mlp":  # its internal early-stopping split needs a few dozen rows
-        candidates = [c | {"early_stopping": len(train) >= 50} for c in candidates]
+    candidates = valid_candidates(name, family.candidates(n_iter, seed), len(holdout[0]))
     model, params, _ = random_search(
         family, X, y, groups, seed, n_iter, holdout=holdout, candidates=candidates,
         score=lambda truth, pred: float(np.mean((signed_log1p(pred) - signed_log1p(truth))

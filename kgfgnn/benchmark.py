@@ -18,6 +18,7 @@ from kgfgnn.atomic import atomic_path
 from kgfgnn.evaluate import SPLITS, corrected_paired_test, folds, interval_verdict
 from kgfgnn.nested import CHOSEN_GBM, GBMS, GNN, TABM, NestedConfig, chosen_gbm, run_family
 from kgfgnn.scales import signed_log1p
+from kgfgnn.seeds import spawn
 from kgfgnn.tables import number
 from kgfgnn.threads import single_threaded
 from kgfgnn.variables import TASKS
@@ -54,9 +55,8 @@ def benchmark_config(params: dict) -> BenchmarkConfig:
 def unit_draw_seed(seed: int, repetition: int, fold: int, task: str, split: str) -> int:
     """The seed of one unit's candidates' draw, spawned from the run's ``seed`` with
     :class:`numpy.random.SeedSequence` (never by adding to it)."""
-    return int(np.random.SeedSequence(  # task and protocol by their place in the declarations
-        [seed, repetition, fold, list(TASKS).index(task), SPLITS.index(split)])
-        .generate_state(1)[0])
+    # task and protocol by their place in the declarations
+    return spawn(seed, repetition, fold, list(TASKS).index(task), SPLITS.index(split))
 
 
 def rmse_log(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -159,7 +159,7 @@ def run_benchmark(features: pd.DataFrame, targets: pd.DataFrame, groups: np.ndar
     for name in config.tasks:
         for split in config.splits:
             for s in range(config.n_seeds):
-                run_seed = seed + s
+                run_seed = spawn(seed, s)
                 for k, (train, test) in enumerate(folds(split, config.n_folds, run_seed,
                                                         groups=groups, n=len(features))):
                     ablate = (s < config.ablation_seeds and split in config.ablation_splits

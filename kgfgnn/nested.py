@@ -29,7 +29,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from kgfgnn.baselines import BASELINES, LogTargetRegressor, baseline_family
+from kgfgnn.baselines import BASELINES, LogTargetRegressor, baseline_family, valid_candidates
 from kgfgnn.evaluate import metrics
 from kgfgnn.graphs import DATA, KNOWLEDGE, build_multigraph
 from kgfgnn.knowledge import SUPERVISION
@@ -344,16 +344,6 @@ def balanced_pathways(candidates: list[dict]) -> list[dict]:
     return out
 
 
-def _adjust(name: str, candidates: list[dict], n_fit: int) -> list[dict]:
-    """Keep drawn candidates valid for the data at hand."""
-    if name == "knn":  # never more neighbours than the smallest rung's rows
-        return [c | {"n_neighbors": min(c["n_neighbors"], max(1, n_fit // 9))}
-                for c in candidates]
-    if name == "mlp":  # its internal early-stopping split needs a few dozen rows
-        return [c | {"early_stopping": n_fit >= 450} for c in candidates]
-    return candidates
-
-
 def _params_json(params: dict) -> str:
     return json.dumps(params, sort_keys=True, default=float)
 
@@ -454,8 +444,8 @@ def run_family(name: str, Xtr: pd.DataFrame, Ytr: pd.DataFrame, groups: np.ndarr
     for t in Ytr.columns:
         start = time.perf_counter()
         family = per_target_family(name, inner_sets, t, config)
-        candidates = _adjust(name, family.candidates(config.n_candidates, draw_seed),
-                             len(fit_idx))
+        candidates = valid_candidates(name, family.candidates(config.n_candidates, draw_seed),
+                                      halving.smallest_rows(len(fit_idx)))
         y = Ytr[t].to_numpy()
         chosen, search = halving_search(family, Xtr, y, (fit_idx, val_idx), seed,
                                         candidates, halving, normalised_errors)

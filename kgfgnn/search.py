@@ -120,6 +120,17 @@ class Halving:
         """Resource of ``rung`` as a share of the last rung's."""
         return float(self.factor) ** (rung - (self.n_rungs - 1))
 
+    def rows(self, rung: int, n_fit: int) -> int:
+        """Fit rows of ``rung`` out of ``n_fit`` (all of them where the resource is a
+        parameter)."""
+        if self.parameter is not None:
+            return n_fit
+        return max(2, max(min(self.min_rows, n_fit), int(round(self.share(rung) * n_fit))))
+
+    def smallest_rows(self, n_fit: int) -> int:
+        """Fit rows of the first rung: the smallest fit a candidate meets."""
+        return self.rows(0, n_fit)
+
     def survivors(self, n_candidates: int) -> list[int]:
         """Candidates scored at each rung."""
         return [max(1, int(np.ceil(n_candidates / self.factor ** k)))
@@ -153,9 +164,7 @@ def halving_search(family: Family, X, y, holdout: tuple[np.ndarray, np.ndarray],
             params = dict(candidates[i])
             rows_used = fit_idx
             if halving.parameter is None:
-                n_rows = max(min(halving.min_rows, len(order)),
-                             int(round(share * len(order))))
-                rows_used = np.sort(order[:max(2, n_rows)])
+                rows_used = np.sort(order[:halving.rows(rung, len(order))])
                 resource = len(rows_used)
             else:
                 resource = max(1, int(round(share * halving.top)))

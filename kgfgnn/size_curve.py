@@ -26,6 +26,7 @@ import pandas as pd
 from kgfgnn.benchmark import BenchmarkConfig, Unit, claim_check, collect, run_units, unit_draw_seed
 from kgfgnn.evaluate import folds
 from kgfgnn.nested import CHOSEN_GBM, GBMS, GNN
+from kgfgnn.seeds import spawn
 from kgfgnn.simulate.dataset import SITE_YEAR
 from kgfgnn.variables import TASKS, model_frame, target_frame
 
@@ -82,7 +83,7 @@ def run_size_curve(seasonal: pd.DataFrame, autoencoder: list[str], keep: tuple[s
     units = []
     for k, (train, test) in enumerate(folds(SPLIT, config.n_folds, seed, groups=groups,
                                             n=len(features))):
-        order_seed = int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
+        order_seed = spawn(seed, k)
         subsets = nested_subsets(train, site_years[train], sizes, order_seed)
         draw = unit_draw_seed(seed, 0, k, task, SPLIT)  # the same candidates at every size
         units += [Unit(task, SPLIT, seed, k, subsets[size], test, family, False, draw,

@@ -20,6 +20,7 @@ from kgfgnn.features import restore_scaler
 from kgfgnn.graphs import GraphSpec
 from kgfgnn.models import KGFGNN
 from kgfgnn.scales import signed_expm1, signed_log1p
+from kgfgnn.seeds import FINE_TUNE, spawn
 
 
 def _identity(values: np.ndarray) -> np.ndarray:
@@ -236,7 +237,7 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         lr = lr if lr is not None else self.lr / 3
         parts = [self.history_]
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.random_state + 1)
+            torch.manual_seed(spawn(self.random_state, FINE_TUNE))
             if probe_epochs > 0:
                 heads = {id(p) for p in self.model_.heads.parameters()}
                 for p in self.model_.parameters():

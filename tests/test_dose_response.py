@@ -288,3 +288,25 @@ def test_dose_rows_in_the_simulation_space():
     np.testing.assert_allclose(G.ln_window_days, np.log(data.duree_expe))
     assert "Method_N2O=c" in G.columns and "Freq_N2O" in G.columns  # what the trees see
     assert len(set(G.columns)) == G.shape[1]
+
+
+def test_an_empty_window_is_a_full_year_everywhere_it_is_read():
+    from kgfgnn.fielddata.dose_response import FULL_YEAR_DAYS, WINDOW, window_days
+    from kgfgnn.fielddata.validation import window_class
+    from kgfgnn.simulate.validation import ANNUAL_FIELD, ef_against_field
+
+    data = load_dose_response()
+    empty = data[WINDOW].isna()
+    assert empty.any()  # the rule matters for this file
+    days = window_days(data)
+    assert (days[empty] == FULL_YEAR_DAYS).all() and days.notna().all()
+    ef = field_emission_factors(data)
+    pd.testing.assert_series_equal(ef.window_days, days.loc[ef.index], check_names=False)
+    # the design's log window, the twins' window and the EF tables read the same days
+    assert np.isfinite(design_matrix(data)[LN_WINDOW]).all()
+    pd.testing.assert_series_equal(twin_conditions(data).window_days, days,
+                                   check_names=False)
+    assert (window_class(ef.window_days)[ef[WINDOW].isna()] == ">= 365 d").all()
+    sim = pd.DataFrame({"ipcc_class": ["wet"], "flooded": [False], "ef_pct": [1.0]})
+    table = ef_against_field(sim, ef)
+    assert table.loc[ANNUAL_FIELD, "n"] == int((ef.window_days >= 365).sum())

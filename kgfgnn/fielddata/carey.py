@@ -32,6 +32,7 @@ from kgfgnn.fielddata.protocol import (
 from kgfgnn.fielddata.study import RAW, Approach, FieldStudy, grouped_splits, run_study
 from kgfgnn.realworld import OBSERVED, TARGET
 from kgfgnn.scales import signed_expm1, signed_log1p
+from kgfgnn.seeds import SAMPLE, spawn
 from kgfgnn.variables import N_FORM_COLUMNS
 
 SIMULATED = "simulated_log_flux"  # the simulation's conditional mean, signed-log scale
@@ -85,7 +86,7 @@ def knowledge_setup(sim: pd.DataFrame, protocol: FieldProtocol, seed: int) -> di
 
     def sample(i: int):
         n = min(protocol.max_pretrain, len(sim))
-        rows = np.sort(np.random.default_rng(seed + 1000 * i).choice(len(sim), n,
+        rows = np.sort(np.random.default_rng(spawn(seed, i, SAMPLE)).choice(len(sim), n,
                                                                       replace=False))
         part = sim.iloc[rows]
         return part[list(OBSERVED)].astype(float), y[rows], part["site_id"].to_numpy()

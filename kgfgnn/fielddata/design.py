@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kgfgnn.fielddata.dose_response import FULL_YEAR_DAYS, WINDOW
+from kgfgnn.fielddata.dose_response import WINDOW, window_days
 
 CATEGORICAL = {  # column -> codes as distributed (others, and empty cells, count as missing)
     "Climate": ("Clim1", "Clim2", "Clim3", "Clim4", "Clim5", "Clim6", "Clim7", "Clim8"),
@@ -34,11 +34,6 @@ MISSING_INDICATORS = tuple(c for c in NUMERIC if c != "N_rate")
 TWIN_FLOOR_KG_N_HA = 1e-3  # floor before the log (twin windows of a few days can be ~0)
 TWIN_DESIGN = ("twin_log_n2o_window", "twin_log_nit_window", "twin_log_control_window",
                "twin_log_response", "twin_ef_window_pct")
-
-
-def window_days(frame: pd.DataFrame) -> pd.Series:
-    """The measurement window of each row (days); an empty cell means a full year."""
-    return frame[WINDOW].astype(float).fillna(FULL_YEAR_DAYS)
 
 
 def design_matrix(frame: pd.DataFrame, twin: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -67,6 +67,12 @@ def load_dose_response() -> pd.DataFrame:
                        na_values=[""], dtype={GROUP: str})
 
 
+def window_days(frame: pd.DataFrame) -> pd.Series:
+    """The measurement window of each row (days): the one reading of :data:`WINDOW`, where
+    an empty cell means a full year (:data:`FULL_YEAR_DAYS`)."""
+    return frame[WINDOW].astype(float).fillna(FULL_YEAR_DAYS)
+
+
 def field_emission_factors(frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """EF (%) of every fertilised treatment of a study that has a zero-N control:
     (N2O fertilised - N2O control) / N rate x 100, the control being the mean of the study's
@@ -76,7 +82,8 @@ def field_emission_factors(frame: pd.DataFrame | None = None) -> pd.DataFrame:
     control = (frame[frame.N_rate == 0].groupby(GROUP)[TARGET].mean()
                .rename("n2o_control_kg_n_ha"))
     fert = frame[frame.N_rate > 0].join(control, on=GROUP, how="inner")
-    fert = fert.assign(ef_pct=100 * (fert[TARGET] - fert.n2o_control_kg_n_ha) / fert.N_rate)
+    fert = fert.assign(ef_pct=100 * (fert[TARGET] - fert.n2o_control_kg_n_ha) / fert.N_rate,
+                       window_days=window_days(fert))
     return fert  # indexed like ``frame``, so it aligns with per-row tables (twins)
 
 
@@ -114,5 +121,5 @@ def twin_conditions(frame: pd.DataFrame) -> pd.DataFrame:
         .fillna(0).astype(int),
         "splits": frame["Timing_of_application"].fillna(1).clip(1, 3).astype(int),
         "n_rate_kg_ha": frame["N_rate"].astype(float),
-        "window_days": frame["duree_expe"].astype(float).fillna(FULL_YEAR_DAYS),
+        "window_days": window_days(frame),
     }, index=frame.index)

@@ -39,6 +39,7 @@ from kgfgnn.fielddata.gnn_inputs import (  # noqa: F401 (the inputs' names, re-e
 )
 from kgfgnn.graphs import GraphSpec, build_multigraph
 from kgfgnn.realworld import latent_pathway_nodes, with_latent
+from kgfgnn.seeds import MODEL, SAMPLE, spawn
 from kgfgnn.train import DEFAULTS, KGFGNNRegressor
 
 # Field data are a few hundred rows: fewer epochs and a shorter patience than the trainer's
@@ -73,9 +74,10 @@ def pretrain_members(sample: Callable[[int], tuple[pd.DataFrame, np.ndarray, np.
             spec, latent = field_graph(X, y, nodes=nodes)
             columns = list(X.columns)
         X = with_latent(X, latent)
-        members.append(KGFGNNRegressor(spec=spec, epochs=epochs, target_transform="identity",
-                                       context=context_columns(columns, nodes),
-                                       random_state=seed + i, **params).fit(X, y, groups=sites))
+        member = KGFGNNRegressor(spec=spec, epochs=epochs, target_transform="identity",
+                                 context=context_columns(columns, nodes),
+                                 random_state=spawn(seed, i, MODEL), **params)
+        members.append(member.fit(X, y, groups=sites))
     return {"spec": spec, "latent": latent, "members": members, "columns": columns}
 
 
@@ -84,7 +86,8 @@ def pretrain(seasonal: pd.DataFrame, columns: list[str], n_examples: int, n_memb
     """KG-FGNN fitted on simulated windows, ``n_members`` times with different seeds (sample,
     initialisation, early-stopping sites): the knowledge brought to the field."""
     return pretrain_members(
-        lambda i: simulated_windows(seasonal, columns, n_examples, seed + 1000 * i),
+        lambda i: simulated_windows(seasonal, columns, n_examples,
+                                    spawn(seed, i, SAMPLE)),
         n_members, epochs, seed, **params)
 
 
@@ -150,7 +153,7 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
         inputs = self._inputs(X)
         self.members_ = []
         for i in range(self.n_members):
-            seed = self.random_state + i
+            seed = spawn(self.random_state, i, MODEL)
             if self.pretrained is not None:
                 base = self.pretrained["members"][i % len(self.pretrained["members"])]
                 member = copy.deepcopy(base).set_params(random_state=seed, patience=self.patience,

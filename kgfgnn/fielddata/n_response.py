@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from kgfgnn.fielddata.design import window_days
-from kgfgnn.fielddata.dose_response import FULL_YEAR_DAYS, GROUP
+from kgfgnn.fielddata.dose_response import FULL_YEAR_DAYS, GROUP, window_days
 from kgfgnn.simulate.validation import IPCC_2019_EF1_PCT
 
 IPCC_TIER1 = "ipcc_tier1"

@@ -46,10 +46,11 @@ from kgfgnn.fielddata.study import (
     FieldStudy,
     choose,
     fit_approach,
-    grouped_splits,
+    grouped_folds,
     run_study,
 )
 from kgfgnn.search import Family
+from kgfgnn.seeds import repetition_seeds
 
 LOG_TARGET = "log_N2O"
 # Climate classes in three groups by the mean annual temperature of the rows that record it
@@ -252,9 +253,8 @@ def splits(frame: pd.DataFrame, protocol: FieldProtocol, seed: int):
     folds are fixed; seeds change only the models' draws)."""
     groups = frame[GROUP].astype(str).to_numpy()
     climate = frame["Climate"].map(CLIMATE_GROUPS).to_numpy()
-    for s in range(protocol.n_seeds):
-        run_seed = seed + s
-        yield from grouped_splits(groups, protocol.n_folds, 1, run_seed)
+    for s, run_seed in enumerate(repetition_seeds(seed, protocol.n_seeds)):
+        yield from grouped_folds(groups, protocol.n_folds, run_seed)
         if s < protocol.climate_seeds:
             for k, name in enumerate(sorted(set(climate))):
                 yield ("leave_climate_out", run_seed, k, np.flatnonzero(climate != name),

@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, parallel_backend
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
-from kgfgnn.evaluate import metrics
+from kgfgnn.evaluate import folds, metrics
 from kgfgnn.fielddata.estimators import TwinResidualRegressor
 from kgfgnn.search import Family, random_search
+from kgfgnn.seeds import repetition_seeds, spawn
 from kgfgnn.threads import single_threaded
 from kgfgnn.workers import default_workers
 
@@ -167,7 +167,7 @@ def _unit(study: FieldStudy, names: list[str], design: str, run_seed: int, k: in
         sizes = [len(units)]
         if design == "grouped":
             sizes = [n for n in study.curve_groups if n < len(units)] + sizes
-        rng = np.random.default_rng([run_seed, k, len(design)])  # per fold, order-free
+        rng = np.random.default_rng(spawn(run_seed, k))  # the curve's subsets: order-free
         rows, preds = [], []
         for n_groups in sizes:
             full = n_groups == len(units)
@@ -194,14 +194,18 @@ def _unit(study: FieldStudy, names: list[str], design: str, run_seed: int, k: in
         return rows, preds
 
 
+def grouped_folds(groups: np.ndarray, n_folds: int, run_seed: int) -> Iterator[Split]:
+    """Grouped k-fold of one repetition (its ``run_seed`` shuffles the groups): design
+    ``grouped``."""
+    for k, (train, test) in enumerate(folds("grouped", n_folds, run_seed, groups=groups)):
+        yield "grouped", run_seed, k, train, test
+
+
 def grouped_splits(groups: np.ndarray, n_folds: int, n_seeds: int, seed: int
                    ) -> Iterator[Split]:
-    """Grouped k-fold (shuffled per seed) of every seed: design ``grouped``."""
-    for s in range(n_seeds):
-        splitter = GroupKFold(n_folds, shuffle=True, random_state=seed + s)
-        for k, (train, test) in enumerate(splitter.split(np.zeros(len(groups)),
-                                                          groups=groups)):
-            yield "grouped", seed + s, k, train, test
+    """Grouped k-fold of each of ``n_seeds`` repetitions, their seeds spawned from ``seed``."""
+    for run_seed in repetition_seeds(seed, n_seeds):
+        yield from grouped_folds(groups, n_folds, run_seed)
 
 
 def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] | None = None,
@@ -289,4 +293,4 @@ def choose(results: pd.DataFrame, approaches: dict[str, Approach]) -> str:
 
 __all__ = ["Approach", "ColumnPrediction", "FAMILY_COMPLEXITY", "FieldStudy", "RAW",
            "choice_table", "choose", "complexity", "fit_approach",
-           "grouped_splits", "residual_family", "run_study"]
+           "grouped_folds", "grouped_splits", "residual_family", "run_study"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kgfgnn.fielddata.dose_response import WINDOW
 from kgfgnn.simulate.dataset import emission_factors
 from kgfgnn.simulate.validation import IPCC_2019_EF1_PCT
 from kgfgnn.simulate.windows import nitrification_column
@@ -44,7 +43,7 @@ def annual_ef_against_field(seasonal: pd.DataFrame, field_ef: pd.DataFrame,
                          "n": len(part), "median_ef_pct": part.ef_pct.median(),
                          "ipcc_2019_pct": IPCC_2019_EF1_PCT.get(
                              cls, IPCC_2019_EF1_PCT["aggregate EF1"])})
-    classes = window_class(field_ef[WINDOW])
+    classes = window_class(field_ef["window_days"])
     for _, _, name in WINDOW_CLASSES:
         part = field_ef[classes == name]
         rows.append({"source": "field studies (measured)", "class": f"window {name}",

@@ -22,6 +22,7 @@ def _describe(values: pd.Series) -> dict:
             "q25_pct": values.quantile(0.25), "q75_pct": values.quantile(0.75)}
 
 
+YEAR_DAYS = 365  # a window of at least a year is annual, like the simulated EFs
 ANNUAL_FIELD = "field studies, windows >= 365 d (measured)"
 SHORT_FIELD = "field studies, windows < 365 d (measured)"
 # DayCent's share of nitrified N emitted as N2O (2 %, Parton et al. 2001) against DSSAT-CSM's
@@ -33,14 +34,15 @@ def ef_against_field(ef_sim: pd.DataFrame, ef_field: pd.DataFrame,
                      ef_sensitivity: pd.DataFrame | None = None) -> pd.DataFrame:
     """Simulated annual EF (%) per IPCC class and over all upland seasons, beside IPCC 2019
     EF1 and the field EFs of the dose-response studies (same definition): the studies that
-    measured at least a year (annual, like for like) and, apart, the shorter windows.
+    measured at least a year (annual, like for like) and, apart, the shorter windows
+    (``ef_field``'s ``window_days``, as the field data's reader gives it).
     ``ef_sensitivity``: the same simulation with DayCent's nitrification N2O share."""
     rows = {cls: _describe(part.ef_pct) for cls, part in ef_sim.groupby("ipcc_class")}
     rows["all upland (simulated)"] = _describe(ef_sim[~ef_sim.flooded].ef_pct)
     if ef_sensitivity is not None:
         rows["all upland, nitrification N2O share 2 % (DayCent)"] = _describe(
             ef_sensitivity[~ef_sensitivity.flooded].ef_pct)
-    annual = ef_field["duree_expe"] >= 365
+    annual = ef_field["window_days"] >= YEAR_DAYS
     rows[ANNUAL_FIELD] = _describe(ef_field[annual].ef_pct)
     rows[SHORT_FIELD] = _describe(ef_field[~annual].ef_pct)
     table = pd.DataFrame(rows).T
