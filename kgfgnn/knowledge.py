@@ -33,9 +33,12 @@ not observe) or targets. An edge ``u -> v`` says that DSSAT computes ``v`` (or t
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from kgfgnn.variables import CANDIDATES, STATES
+
+if TYPE_CHECKING:  # networkx is imported where a graph is built, not by predict
+    import networkx as nx
 
 # The sources above as readers cite them (author-year, as in the book's bibliography).
 SOURCE_LABELS = {
@@ -160,6 +163,8 @@ FIELD_KNOWLEDGE_EDGES: tuple[tuple[str, str, str], ...] = (
 
 def knowledge_graph(edges=KNOWLEDGE_EDGES, observed=CANDIDATES) -> nx.DiGraph:
     """The knowledge DAG; every non-latent, non-target node must be an observed variable."""
+    import networkx as nx
+
     graph = nx.DiGraph()
     for u, v, source in edges:
         graph.add_edge(u, v, source=source)
@@ -180,6 +185,8 @@ def contracted_edges(graph: nx.DiGraph, keep: list[str], target: str) -> list[tu
     """
     if target not in graph:
         raise ValueError(f"target {target!r} is not in the knowledge graph")
+    import networkx as nx
+
     pathway = nx.ancestors(graph, target)
     keep_set = set(keep) & pathway
     out = set()
@@ -220,6 +227,8 @@ def pathway_nodes(target: str, observed, edges=KNOWLEDGE_EDGES, universe=None,
     graph = knowledge_graph(edges) if universe is None else knowledge_graph(edges, universe)
     if target not in graph:
         raise ValueError(f"target {target!r} is not in the knowledge graph")
+    import networkx as nx
+
     upstream = nx.ancestors(graph, target)
     reachable: set[str] = set()
     for node in observed:

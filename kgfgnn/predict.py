@@ -10,10 +10,8 @@ import pandas as pd
 
 from kgfgnn.atomic import atomic_path
 from kgfgnn.bundles import KINDS, BundleError, load_bundle
-from kgfgnn.fielddata.carey import predict_carey
 from kgfgnn.fielddata.datasets import CAREY, DATASETS, DOSE_RESPONSE
 from kgfgnn.fielddata.schema import FieldInputError
-from kgfgnn.realworld import map_real
 
 PREDICTION_COLUMN = "predicted_emission_g_n2o_n_ha_day"
 MAX_N_RATE = 2000.0  # kg N/ha, as the dose-response schema (kgfgnn/fielddata/datasets.py)
@@ -130,6 +128,9 @@ def predict_csv(model_path: str | Path, input_path: str | Path,
             f"model file {model_path} has no conformal calibration residuals or prediction "
             "range (written by an older version): re-run notebook 05_realworld to write the "
             "model again")
+    from kgfgnn.fielddata.carey import predict_carey  # the Carey study, for its bundles
+    from kgfgnn.fielddata.carey_data import map_real
+
     frame = valid
     if n_rates:
         frame = pd.concat([frame.assign(**{"n.input": r}) for r in n_rates], ignore_index=True)

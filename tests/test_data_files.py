@@ -49,7 +49,7 @@ PROBE = textwrap.dedent("""
         if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
             opened.append(os.path.abspath(os.fsdecode(args[0])))
     sys.addaudithook(hook)
-    from kgfgnn.realworld import load_real
+    from kgfgnn.fielddata.carey_data import load_real
     from kgfgnn.simulate.execute import SimulationConfig, group_weather, plan
     groups = plan(SimulationConfig(countries=("DE", "KE"), sites_per_country=1,
                                    crops_per_site=1, blocks_per_crop=1, n_rates=(0, 100)))

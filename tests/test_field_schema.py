@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kgfgnn.fielddata.carey_data import OBSERVED, load_real
 from kgfgnn.fielddata.datasets import CAREY, DATASETS, DOSE_RESPONSE
 from kgfgnn.fielddata.design import CATEGORICAL, NUMERIC
 from kgfgnn.fielddata.schema import FieldInputError
-from kgfgnn.realworld import OBSERVED, load_real
 
 
 @pytest.mark.parametrize("schema", DATASETS.values(), ids=list(DATASETS))

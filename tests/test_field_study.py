@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from kgfgnn.fielddata.carey import APPROACHES, CURVE_APPROACHES, run_carey
+from kgfgnn.fielddata.carey_data import load_real, simulated_observables
 from kgfgnn.fielddata.protocol import FieldProtocol
 from kgfgnn.fielddata.study import (
     RAW,
@@ -17,7 +18,6 @@ from kgfgnn.fielddata.study import (
     grouped_splits,
     run_study,
 )
-from kgfgnn.realworld import load_real, simulated_observables
 from kgfgnn.search import Family
 
 

@@ -1,6 +1,6 @@
 """The Carey (2007) compilation on the one real-data protocol (:mod:`kgfgnn.fielddata.study`):
 484 mean N2O fluxes at 85 sites, recording only the fertiliser type, the N input and the
-soil's organic C (mapped onto the simulation's variables by :mod:`kgfgnn.realworld`).
+soil's organic C (mapped onto the simulation's variables by :mod:`kgfgnn.fielddata.carey_data`).
 
 Target: the mean flux (g N2O-N/ha/day), heavy-tailed and skewed, so every model fits and
 every search scores it on the signed-log scale sign(y) ln(1 + |y|), the scale the benchmark's
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 
+from kgfgnn.fielddata.carey_data import OBSERVED, TARGET
 from kgfgnn.fielddata.intervals import CONFIDENCE, split_conformal_log
 from kgfgnn.fielddata.protocol import (
     KNOWLEDGE_KINDS,
@@ -30,7 +31,6 @@ from kgfgnn.fielddata.protocol import (
     shared_approaches,
 )
 from kgfgnn.fielddata.study import RAW, Approach, FieldStudy, grouped_splits, run_study
-from kgfgnn.realworld import OBSERVED, TARGET
 from kgfgnn.scales import signed_expm1, signed_log1p
 from kgfgnn.seeds import SAMPLE, spawn
 from kgfgnn.variables import N_FORM_COLUMNS
@@ -106,7 +106,7 @@ def carey_families(protocol: FieldProtocol, knowledge: dict | None):
 
 def carey_study(real: pd.DataFrame, knowledge: dict, protocol: FieldProtocol, seed: int
                 ) -> FieldStudy:
-    """The Carey data (:func:`kgfgnn.realworld.load_real`) as a
+    """The Carey data (:func:`kgfgnn.fielddata.carey_data.load_real`) as a
     :class:`~kgfgnn.fielddata.study.FieldStudy`: grouped k-fold by site per seed."""
     groups = real["group"].astype(str).to_numpy()
     return FieldStudy(
@@ -150,7 +150,7 @@ def carey_bundle(approach: str, model, residuals: np.ndarray, clip_range: tuple[
 def predict_carey(bundle: dict, observed: pd.DataFrame
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Predicted mean flux (g N2O-N/ha/day) with its 90 % interval for rows in the
-    simulation's variables (:func:`kgfgnn.realworld.map_real` of validated rows)."""
+    simulation's variables (:func:`kgfgnn.fielddata.carey_data.map_real` of validated rows)."""
     X = carey_inputs(observed, bundle.get("conditional_mean"))[bundle["inputs"]]
     point = np.clip(np.asarray(bundle["model"].predict(X), dtype=float).ravel(),
                     *bundle["clip_range"])

@@ -1,11 +1,13 @@
 """The two measured data sets of the study as :class:`~kgfgnn.fielddata.schema.FieldSchema`.
 
 Units and codes as documented by ``data/README.md`` (from the distributing packages); readings
-of undocumented codes are in :mod:`kgfgnn.fielddata.dose_response` and :mod:`kgfgnn.realworld`.
+of undocumented codes are in :mod:`kgfgnn.fielddata.dose_response` and
+:mod:`kgfgnn.fielddata.carey_data`.
 """
 
 from __future__ import annotations
 
+from kgfgnn.fielddata.carey_data import FERTILISER_CODES, REAL_FILE, map_real
 from kgfgnn.fielddata.design import CATEGORICAL
 from kgfgnn.fielddata.dose_response import (
     CLIMATE_CLASSES,
@@ -15,7 +17,6 @@ from kgfgnn.fielddata.dose_response import (
 )
 from kgfgnn.fielddata.gnn_inputs import simulation_space
 from kgfgnn.fielddata.schema import MISSING_HANDLED, Column, FieldSchema
-from kgfgnn.realworld import FERTILISER_CODES, REAL_FILE, map_real
 
 TREES = "trees split on it as missing; ridge: training median + missing indicator"
 

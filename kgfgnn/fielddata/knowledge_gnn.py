@@ -34,11 +34,12 @@ from kgfgnn.fielddata.gnn_inputs import (  # noqa: F401 (the inputs' names, re-e
     UNIVERSE,
     context_columns,
     gnn_design,
+    latent_pathway_nodes,
     simulated_windows,
     simulation_space,
+    with_latent,
 )
 from kgfgnn.graphs import GraphSpec, build_multigraph
-from kgfgnn.realworld import latent_pathway_nodes, with_latent
 from kgfgnn.seeds import MODEL, SAMPLE, spawn
 from kgfgnn.train import DEFAULTS, KGFGNNRegressor
 

@@ -19,13 +19,6 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from scipy.stats import loguniform, randint, uniform
-from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
-from sklearn.feature_selection import VarianceThreshold
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import Ridge
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from kgfgnn.fielddata.design import (
     CATEGORICAL,
@@ -139,8 +132,16 @@ def families(protocol: FieldProtocol, pretrained: dict | None = None,
     :data:`MIXED_FIXED`); ``n_rate``: the column the monotone model increases in;
     ``gnn_nodes``: the graph's node columns of KG-FGNN from scratch (None: the dose-response
     network's)."""
-    # torch-backed families: imported when a registry is built, not when predict reads
-    # a model that does not need them
+    # the families' models (torch-backed ones included) are imported when a registry is
+    # built, not when predict reads a model that does not need them
+    from scipy.stats import loguniform, randint, uniform
+    from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+    from sklearn.feature_selection import VarianceThreshold
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     from kgfgnn.fielddata.knowledge_gnn import FieldKGFGNN, SimulationOnlyKGFGNN
     from kgfgnn.tabm import TabMRegressor
 

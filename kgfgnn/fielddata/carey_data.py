@@ -1,5 +1,5 @@
-"""Real measured N2O (Carey 2007 compilation) in the simulation's variable space, and the four
-ways of predicting it that the study compares.
+"""The Carey (2007) compilation of measured N2O read into the simulation's variable space
+(the data set of chapter 5; its study is :mod:`kgfgnn.fielddata.carey`).
 
 Mapping (documented in the book):
 
@@ -11,9 +11,8 @@ Mapping (documented in the book):
   the simulated season length: ``1000 * n2o_kg_n_ha_season / season_days`` (planting to maturity).
 
 The other variables of the N2O pathway (soil NH4 and NO3, mineralisation, WFPS, ...) are
-not recorded by the real data; they stay in the graph as *latent* nodes whose value is
-always 0 (only their learned embedding carries information), so messages still flow along
-the process chain n rate -> NH4 -> nitrification -> NO3 -> denitrification.
+not recorded by the real data; KG-FGNN keeps them in its graph as *latent* nodes
+(:func:`kgfgnn.fielddata.gnn_inputs.latent_pathway_nodes`).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kgfgnn.knowledge import KNOWLEDGE_EDGES, pathway_nodes
 from kgfgnn.paths import data_file
 from kgfgnn.variables import N_FORM_COLUMNS, N_FORMS, n_form_fractions
 
@@ -43,13 +41,6 @@ FERTILISER_CODES: dict[str, dict[str, float]] = {
     "unknown": {form: float(np.mean([mix.get(form, 0.0) for mix in N_FORMS.values()]))
                 for form in ("urea", "nh4", "no3", "organic")},
 }
-
-
-def latent_pathway_nodes(target: str = "n2o", observed: tuple[str, ...] = OBSERVED,
-                         edges=KNOWLEDGE_EDGES, universe=None) -> list[str]:
-    """Variables and processes on the knowledge pathway to ``target`` that the real data
-    (recording ``observed``) do not record (:func:`kgfgnn.knowledge.pathway_nodes`)."""
-    return pathway_nodes(target, observed, edges, universe)
 
 
 def map_real(frame: pd.DataFrame) -> pd.DataFrame:
@@ -85,8 +76,3 @@ def simulated_observables(seasonal: pd.DataFrame) -> pd.DataFrame:
     frame[TARGET] = 1000 * seasonal["n2o_kg_n_ha_season"] / seasonal["season_days"].clip(lower=1)
     frame["site_id"] = seasonal["site_id"].astype(str)
     return frame
-
-
-def with_latent(features: pd.DataFrame, latent: list[str]) -> pd.DataFrame:
-    """Add the latent pathway nodes as constant-zero columns."""
-    return features.assign(**{name: 0.0 for name in latent})
