@@ -4,8 +4,9 @@ Every baseline predicts one target on the same signed-log scale as KG-FGNN (thro
 :class:`LogTargetRegressor`, which, like KG-FGNN, keeps predictions within the training
 targets' range widened by 10 % on that scale, so that no model extrapolates exponentially),
 after standardising the inputs where the model needs it.
-The search: ``n_iter`` candidates drawn from the distributions below, scored on one 25 %
-hold-out of the training fold (no test data is ever seen), then refitted on the whole fold.
+The search: ``n_iter`` candidates drawn from the spaces of :mod:`kgfgnn.spaces`, scored on
+one 25 % hold-out of the training fold (no test data is ever seen), then refitted on the
+whole fold.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import warnings
 
 import numpy as np
 from lightgbm import LGBMRegressor
-from scipy.stats import loguniform, randint, uniform
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import (
     ExtraTreesRegressor,
@@ -34,39 +34,29 @@ from xgboost import XGBRegressor
 
 from kgfgnn.scales import signed_expm1, signed_log1p
 from kgfgnn.search import Family, grouped_holdout, random_search
+from kgfgnn.spaces import SIMULATED, space
 
 
 def _models(seed: int) -> dict[str, tuple[object, dict, bool]]:
-    """name -> (estimator, search space, needs scaling)."""
-    return {
-        "ridge": (Ridge(), {"alpha": loguniform(1e-3, 1e3)}, True),
-        "svr": (SVR(), {"C": loguniform(1e-1, 1e2), "epsilon": loguniform(1e-3, 0.3),
-                        "gamma": ["scale", 0.01, 0.05]}, True),
-        "knn": (KNeighborsRegressor(), {"n_neighbors": randint(3, 30),
-                                        "weights": ["uniform", "distance"]}, True),
+    """name -> (estimator, search space (:mod:`kgfgnn.spaces`), needs scaling)."""
+    estimators = {
+        "ridge": (Ridge(), True),
+        "svr": (SVR(), True),
+        "knn": (KNeighborsRegressor(), True),
         "random_forest": (RandomForestRegressor(n_estimators=200, random_state=seed, n_jobs=1),
-                          {"max_features": uniform(0.3, 0.7), "min_samples_leaf": randint(1, 8)},
                           False),
         "extra_trees": (ExtraTreesRegressor(n_estimators=200, random_state=seed, n_jobs=1),
-                        {"max_features": uniform(0.3, 0.7), "min_samples_leaf": randint(1, 8)},
                         False),
-        "hist_gradient_boosting": (HistGradientBoostingRegressor(random_state=seed),
-                                   {"learning_rate": loguniform(0.02, 0.3),
-                                    "max_leaf_nodes": randint(8, 64),
-                                    "l2_regularization": loguniform(1e-4, 1.0)}, False),
+        "hist_gradient_boosting": (HistGradientBoostingRegressor(random_state=seed), False),
         "xgboost": (XGBRegressor(n_estimators=300, random_state=seed, n_jobs=1, verbosity=0),
-                    {"learning_rate": loguniform(0.02, 0.3), "max_depth": randint(3, 9),
-                     "subsample": uniform(0.6, 0.4), "colsample_bytree": uniform(0.5, 0.5)},
                     False),
         "lightgbm": (LGBMRegressor(n_estimators=300, random_state=seed, n_jobs=1, verbose=-1),
-                     {"learning_rate": loguniform(0.02, 0.3), "num_leaves": randint(8, 64),
-                      "min_child_samples": randint(5, 40), "subsample": uniform(0.6, 0.4),
-                      "subsample_freq": [1]}, False),
+                     False),
         "mlp": (MLPRegressor(hidden_layer_sizes=(64, 64), max_iter=500, early_stopping=True,
-                             random_state=seed),
-                {"alpha": loguniform(1e-5, 1e-1), "learning_rate_init": loguniform(1e-4, 1e-2)},
-                True),
+                             random_state=seed), True),
     }
+    return {name: (estimator, space(name, SIMULATED), scaled)
+            for name, (estimator, scaled) in estimators.items()}
 
 
 BASELINES: tuple[str, ...] = tuple(_models(0))

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import loguniform
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
 from sklearn.feature_selection import mutual_info_regression
 from sklearn.model_selection import ShuffleSplit
@@ -35,31 +34,25 @@ from kgfgnn.graphs import DATA, KNOWLEDGE, build_multigraph
 from kgfgnn.knowledge import SUPERVISION
 from kgfgnn.scales import signed_log1p
 from kgfgnn.search import MIN_GROUPS, Family, Halving, grouped_holdout, halving_search
+from kgfgnn.spaces import EDGE_CHOICES, GRAPHS, INPUT_SETS, PATHWAYS, SIMULATED, space
 from kgfgnn.tabm import TabMRegressor
 from kgfgnn.train import DEFAULTS, KGFGNNRegressor
 from kgfgnn.variables import CANDIDATES, check_task
 
-INPUT_SETS = ("autoencoder", "mutual_information", "all")
-PATHWAYS = ("supervised", "latent", "contracted")
-"""KG-FGNN's process pathway: kept whole with the simulated states and process rates as
-supervised intermediate nodes; kept whole with those nodes latent (unsupervised); or
-contracted onto the input nodes (the seed paper's graph over selected variables)."""
-EDGE_SETS = {"both": (KNOWLEDGE, DATA), "knowledge": (KNOWLEDGE,), "data": (DATA,)}
-GRAPHS = ("per_target", "shared")
+# The choices (inputs, edges, graph, pathway) are declared with the spaces (kgfgnn.spaces).
+# KG-FGNN's process pathway: kept whole with the simulated states and process rates as
+# supervised intermediate nodes; kept whole with those nodes latent (unsupervised); or
+# contracted onto the input nodes (the seed paper's graph over selected variables).
+EDGE_SETS = dict(zip(EDGE_CHOICES, ((KNOWLEDGE, DATA), (KNOWLEDGE,), (DATA,)), strict=True))
 GBMS = ("hist_gradient_boosting", "xgboost", "lightgbm")
 GNN = "kg_fgnn"
 TABM = "tabm"
 CHOSEN_GBM = "chosen_gbm"
-# KG-FGNN's space (settings of the model, the inputs and the graph).
-GNN_SPACE = {"hidden": [16, 32, 64], "n_layers": [1, 2, 3], "lr": loguniform(1e-3, 1e-2),
-             "dropout": [0.0, 0.1, 0.2], "weight_decay": loguniform(1e-5, 1e-3),
-             "readout": ["pool", "concat"], "edges": list(EDGE_SETS), "graph": list(GRAPHS),
-             "pathway": list(PATHWAYS), "aux_weight": [0.3, 1.0]}
-# TabM's ensemble size k stays at 16 (pytabkit's default is 32; the cost grows with k and
-# the TabM paper finds k beyond 16-32 adds little).
-TABM_SPACE = {"d_block": [64, 128, 256], "n_blocks": [1, 2, 3],
-              "lr": loguniform(3e-4, 3e-3), "weight_decay": loguniform(1e-5, 1e-2),
-              "dropout": [0.0, 0.1, 0.2, 0.3]}
+# KG-FGNN's space (settings of the model, the inputs and the graph) and TabM's. TabM's
+# ensemble size k stays at 16 (pytabkit's default is 32; the cost grows with k and the TabM
+# paper finds k beyond 16-32 adds little).
+GNN_SPACE = space(GNN, SIMULATED)
+TABM_SPACE = space(TABM, SIMULATED)
 
 
 def mutual_information_selection(X: pd.DataFrame, y: np.ndarray, size: int,

@@ -44,6 +44,7 @@ from kgfgnn.fielddata.study import (
 )
 from kgfgnn.search import Family
 from kgfgnn.seeds import repetition_seeds
+from kgfgnn.spaces import MEASURED, space
 
 LOG_TARGET = "log_N2O"
 # Climate classes in three groups by the mean annual temperature of the rows that record it
@@ -127,14 +128,13 @@ class FieldProtocol:
 def families(protocol: FieldProtocol, pretrained: dict | None = None,
              mixed_fixed: dict[str, tuple[str, ...]] | None = None, n_rate: str = "N_rate",
              gnn_nodes: tuple[str, ...] | None = None) -> dict[str, Family]:
-    """The registry: every family and its search space, declared once for every measured
-    data set. ``mixed_fixed``: the mixed model's candidate fixed-effect sets (default
-    :data:`MIXED_FIXED`); ``n_rate``: the column the monotone model increases in;
-    ``gnn_nodes``: the graph's node columns of KG-FGNN from scratch (None: the dose-response
-    network's)."""
+    """Every measured data set's families: the builders, each with its ``measured`` space
+    from the one table of spaces (:mod:`kgfgnn.spaces`). ``mixed_fixed``: the mixed model's
+    candidate fixed-effect sets (default :data:`MIXED_FIXED`); ``n_rate``: the column the
+    monotone model increases in; ``gnn_nodes``: the graph's node columns of KG-FGNN from
+    scratch (None: the dose-response network's)."""
     # the families' models (torch-backed ones included) are imported when a registry is
     # built, not when predict reads a model that does not need them
-    from scipy.stats import loguniform, randint, uniform
     from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
     from sklearn.feature_selection import VarianceThreshold
     from sklearn.impute import SimpleImputer
@@ -159,36 +159,34 @@ def families(protocol: FieldProtocol, pretrained: dict | None = None,
         return make_pipeline(informative(), HistGradientBoostingRegressor(
             max_iter=200, random_state=seed, monotonic_cst=cst, **p))
 
-    trees = {"learning_rate": loguniform(0.02, 0.2), "max_leaf_nodes": randint(8, 48),
-             "min_samples_leaf": randint(5, 40), "l2_regularization": loguniform(1e-3, 10)}
-    neural = {"lr": loguniform(1e-3, 1e-2), "dropout": uniform(0.0, 0.3),
-              "weight_decay": loguniform(1e-5, 1e-2)}
     gnn = dict(epochs=protocol.gnn_epochs, n_members=protocol.n_members,
                fine_tune_epochs=protocol.fine_tune_epochs, device=protocol.device)
     out = [
-        Family("ridge", ridge, {"alpha": loguniform(1e-2, 1e3)}),
+        Family("ridge", ridge, space("ridge", MEASURED)),
         Family("loglinear", lambda p, seed: LogLinearDoseResponse()),
         Family("mixed_model", lambda p, seed: MixedInterceptRegressor(mixed_fixed[p["fixed"]]),
-               {"fixed": list(mixed_fixed)}, uses_groups=True),
-        Family("hist_gradient_boosting", hgb, trees),
-        Family("monotone_hist_gradient_boosting", lambda p, s: hgb(p, s, True), trees),
+               space("mixed_model", MEASURED) | {"fixed": list(mixed_fixed)},
+               uses_groups=True),
+        Family("hist_gradient_boosting", hgb, space("hist_gradient_boosting", MEASURED)),
+        Family("monotone_hist_gradient_boosting", lambda p, s: hgb(p, s, True),
+               space("monotone_hist_gradient_boosting", MEASURED)),
         Family("random_forest", lambda p, seed: make_pipeline(informative(),
                                                               RandomForestRegressor(
             n_estimators=300, n_jobs=1, random_state=seed, **p)),
-            {"max_features": uniform(0.2, 0.6), "min_samples_leaf": randint(1, 10)}),
+            space("random_forest", MEASURED)),
         Family("tabm", lambda p, seed: TabMRegressor(n_epochs=protocol.tabm_epochs,
                                                      random_state=seed,
                                                      device=protocol.device, **p),
-               neural | {"d_block": [64, 128, 256]}, uses_groups=True),
+               space("tabm", MEASURED), uses_groups=True),
         Family("kg_fgnn", lambda p, seed: FieldKGFGNN(random_state=seed, nodes=gnn_nodes,
                                                       **gnn, **p),
-               neural | {"hidden": [16, 32, 64], "n_layers": [1, 2]}, uses_groups=True),
+               space("kg_fgnn", MEASURED), uses_groups=True),
         Family("calibrated_twin", lambda p, seed: CalibratedTwin()),
     ]
     if pretrained is not None:
         out.append(Family("pretrained_kg_fgnn", lambda p, seed: FieldKGFGNN(
             random_state=seed, pretrained=pretrained, **gnn, **p),
-            neural | {"probe_epochs": [0, 20]}, uses_groups=True))
+            space("pretrained_kg_fgnn", MEASURED), uses_groups=True))
         out.append(Family("simulation_kg_fgnn",
                           lambda p, seed: SimulationOnlyKGFGNN(pretrained=pretrained)))
     return {f.name: f for f in out}
