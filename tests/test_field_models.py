@@ -94,6 +94,24 @@ def test_mixed_model_recovers_the_fixed_effects_and_the_study_variance():
         MixedInterceptRegressor().fit(X, y)
 
 
+def test_mixed_model_with_fewer_rows_than_fixed_effects():
+    """A small training subset (a learning-curve point's inner fit) may have fewer rows than
+    varying candidate columns: the columns past the rank are left out, in column order."""
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(12, 18)), columns=[f"c{i}" for i in range(18)])
+    y = X.c0.to_numpy() + 0.1 * rng.normal(size=12)
+    groups = np.repeat(np.arange(4), 3).astype(str)
+    model = MixedInterceptRegressor(tuple(X.columns)).fit(X, y, groups=groups)
+    assert list(model.keep_) == list(range(11))  # 12 rows: the constant and 11 columns
+    assert np.isfinite(model.predict(X)).all()
+    # where the rows suffice, the dependent columns alone are dropped, as before
+    wide = pd.DataFrame(rng.normal(size=(36, 18)), columns=X.columns)
+    wide["c17"] = wide.c0 + wide.c1
+    full = MixedInterceptRegressor(tuple(X.columns)).fit(
+        wide, np.tile(y, 3), groups=np.repeat(np.arange(12), 3).astype(str))
+    assert 17 not in set(full.keep_) and len(full.keep_) == 17
+
+
 def test_calibrated_twin_finds_the_nitrification_multiplier():
     rng = np.random.default_rng(1)
     emitted, nitrif = np.exp(rng.normal(size=200)), np.exp(rng.normal(size=200) - 1)

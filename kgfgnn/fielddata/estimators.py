@@ -84,8 +84,12 @@ class MixedInterceptRegressor(RegressorMixin, BaseEstimator):
         z = self._fixed(X, fit=True)
         # drop constant and linearly dependent columns (one-hot sets, empty indicators)
         varying = np.flatnonzero(z.std(axis=0) > 0)
-        _, r = np.linalg.qr(z[:, varying])
-        independent = np.abs(np.diag(r)) > 1e-6 * max(1.0, np.abs(np.diag(r)).max())
+        # (in column order; fewer rows than columns leave the columns past the rank out)
+        diagonal = np.zeros(len(varying))
+        if len(varying):
+            r = np.linalg.qr(z[:, varying], mode="r")
+            diagonal[:min(r.shape)] = np.abs(np.diag(r))
+        independent = diagonal > 1e-6 * max(1.0, diagonal.max(initial=0.0))
         self.keep_ = varying[independent]
         import statsmodels.api as sm  # the mixed model's library, loaded when one is fitted
 
