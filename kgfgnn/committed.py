@@ -141,12 +141,26 @@ def size_curve_values(out_dir: Path, target: str = "n2o") -> dict[str, object]:
             "full_curve_large_verdict": last.verdict}
 
 
+def commits_phrase(commits: list[str]) -> str:
+    """How the introduction names the run's source: ``every notebook from commit X``, or, for
+    a run whose notebooks ran from several commits, each of them (per notebook in
+    ``run.json``)."""
+    if len(commits) == 1:
+        return f"every notebook from commit {commits[0]}"
+    if not commits:
+        return "notebooks from an unrecorded commit"
+    return (f"its notebooks from commits {', '.join(commits[:-1])} and {commits[-1]} "
+            "(which notebook from which: `results/full/README.md`)")
+
+
 def headline(out_dir: str | Path) -> dict[str, object]:
     """Every value the introduction quotes from the committed run, by glue name."""
     out_dir = Path(out_dir)
     run = load_run_info(out_dir)
+    commits = list(run.get("commits", []))
     values: dict[str, object] = {
-        "full_commit": run.get("commit", ", ".join(run.get("commits", [])) or "–"),
+        "full_commit": run.get("commit", ", ".join(commits) or "–"),
+        "full_commit_phrase": commits_phrase(commits),
         "full_run_wall_time_s": f"{run['wall_time_s']:,.0f}",
         "full_run_wall_time_h": f"{run['wall_time_s'] / 3600:.1f}",
     }
