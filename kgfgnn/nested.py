@@ -438,7 +438,7 @@ def run_family(name: str, Xtr: pd.DataFrame, Ytr: pd.DataFrame, groups: np.ndarr
         start = time.perf_counter()
         family = per_target_family(name, inner_sets, t, config)
         candidates = valid_candidates(name, family.candidates(config.n_candidates, draw_seed),
-                                      halving.smallest_rows(len(fit_idx)))
+                                      halving.rows(0, len(fit_idx)))  # smallest fit
         y = Ytr[t].to_numpy()
         chosen, search = halving_search(family, Xtr, y, (fit_idx, val_idx), seed,
                                         candidates, halving, normalised_errors)

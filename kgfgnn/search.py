@@ -125,11 +125,7 @@ class Halving:
         parameter)."""
         if self.parameter is not None:
             return n_fit
-        return max(2, max(min(self.min_rows, n_fit), int(round(self.share(rung) * n_fit))))
-
-    def smallest_rows(self, n_fit: int) -> int:
-        """Fit rows of the first rung: the smallest fit a candidate meets."""
-        return self.rows(0, n_fit)
+        return max(2, min(self.min_rows, n_fit), int(round(self.share(rung) * n_fit)))
 
     def survivors(self, n_candidates: int) -> list[int]:
         """Candidates scored at each rung."""

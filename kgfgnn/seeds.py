@@ -15,10 +15,6 @@ import numpy as np
 #: training order, its sample of simulated examples, its fine-tuning's training order.
 MODEL, SAMPLE, FINE_TUNE = 0, 1, 2
 
-#: The largest seed :func:`spawn` returns (scikit-learn and NumPy take any 32-bit seed).
-MAX_SEED = 2**32 - 1
-
-
 def spawn(seed: int, *path: int) -> int:
     """The 32-bit seed at ``path`` (non-negative integers) under the run's ``seed``."""
     if int(seed) < 0:
@@ -34,4 +30,4 @@ def repetition_seeds(seed: int, n_repetitions: int) -> list[int]:
     return [spawn(seed, s) for s in range(n_repetitions)]
 
 
-__all__ = ["FINE_TUNE", "MAX_SEED", "MODEL", "SAMPLE", "repetition_seeds", "spawn"]
+__all__ = ["FINE_TUNE", "MODEL", "SAMPLE", "repetition_seeds", "spawn"]

@@ -14,9 +14,9 @@ from kgfgnn.fielddata.carey_data import (
     load_real,
     map_real,
 )
-from kgfgnn.fielddata.gnn_inputs import latent_pathway_nodes
 from kgfgnn.fielddata.intervals import log_residual_coverage
 from kgfgnn.fielddata.protocol import FieldProtocol
+from kgfgnn.knowledge import pathway_nodes
 from kgfgnn.predict import PREDICTION_COLUMN, PredictionInputError, validate_input
 from kgfgnn.scales import signed_expm1, signed_log1p
 
@@ -33,7 +33,7 @@ def test_real_data_mapping():
 
 
 def test_latent_nodes_carry_the_pathway():
-    latent = latent_pathway_nodes("n2o", OBSERVED)
+    latent = pathway_nodes("n2o", OBSERVED)
     assert {"nitrification", "denitrification", "nh4_mean_0_15_ppm",
             "no3_mean_0_15_ppm"} <= set(latent)
     assert not set(latent) & set(OBSERVED)

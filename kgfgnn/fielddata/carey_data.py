@@ -12,7 +12,7 @@ Mapping (documented in the book):
 
 The other variables of the N2O pathway (soil NH4 and NO3, mineralisation, WFPS, ...) are
 not recorded by the real data; KG-FGNN keeps them in its graph as *latent* nodes
-(:func:`kgfgnn.fielddata.gnn_inputs.latent_pathway_nodes`).
+(:func:`kgfgnn.knowledge.pathway_nodes`).
 """
 
 from __future__ import annotations

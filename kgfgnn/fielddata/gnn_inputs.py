@@ -15,7 +15,6 @@ from kgfgnn.knowledge import (
     FIELD_KNOWLEDGE_EDGES,
     FIELD_VARIABLES,
     KNOWLEDGE_EDGES,
-    pathway_nodes,
 )
 from kgfgnn.simulate.windows import MAX_WINDOW_DAYS, window_total
 from kgfgnn.variables import CANDIDATES, CROPS, N_FORM_COLUMNS, feature_frame, n_form_fractions
@@ -94,13 +93,6 @@ def simulated_windows(seasonal: pd.DataFrame, columns: list[str], n: int, seed: 
 def context_columns(columns, nodes: tuple[str, ...] = NODE_COLUMNS) -> tuple[str, ...]:
     """The inputs that are not graph nodes."""
     return tuple(c for c in columns if c not in nodes)
-
-
-def latent_pathway_nodes(target: str, observed: tuple[str, ...],
-                         edges=KNOWLEDGE_EDGES, universe=None) -> list[str]:
-    """Variables and processes on the knowledge pathway to ``target`` that the real data
-    (recording ``observed``) do not record (:func:`kgfgnn.knowledge.pathway_nodes`)."""
-    return pathway_nodes(target, observed, edges, universe)
 
 
 def with_latent(features: pd.DataFrame, latent: list[str]) -> pd.DataFrame:

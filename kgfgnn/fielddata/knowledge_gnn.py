@@ -34,12 +34,12 @@ from kgfgnn.fielddata.gnn_inputs import (  # noqa: F401 (the inputs' names, re-e
     UNIVERSE,
     context_columns,
     gnn_design,
-    latent_pathway_nodes,
     simulated_windows,
     simulation_space,
     with_latent,
 )
 from kgfgnn.graphs import GraphSpec, build_multigraph
+from kgfgnn.knowledge import pathway_nodes
 from kgfgnn.seeds import MODEL, SAMPLE, spawn
 from kgfgnn.train import DEFAULTS, KGFGNNRegressor
 
@@ -54,7 +54,7 @@ def field_graph(X: pd.DataFrame, y: np.ndarray, corr_threshold: float = 0.3,
     nodes: knowledge edges (DSSAT's process list and the field edges, each cited) and data
     edges of ``X``'s rows."""
     nodes = list(nodes)
-    latent = latent_pathway_nodes("n2o", tuple(nodes), KNOWLEDGE, UNIVERSE)
+    latent = pathway_nodes("n2o", tuple(nodes), KNOWLEDGE, UNIVERSE)
     values = X[nodes].fillna(X[nodes].median()).fillna(0.0)
     spec = build_multigraph(with_latent(values, latent), pd.DataFrame({"n2o": y}),
                             [*nodes, *latent], corr_threshold, knowledge=KNOWLEDGE,
