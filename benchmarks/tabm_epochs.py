@@ -37,7 +37,7 @@ def main() -> None:
     for epochs in args.epochs:
         start, scores = time.perf_counter(), []
         for train, test in folds:
-            model = LogTargetRegressor(TabMRegressor(
+            model = LogTargetRegressor(regressor=TabMRegressor(
                 n_epochs=epochs, patience=args.patience, tabm_k=16, d_block=256, n_blocks=2,
                 random_state=0)).fit(X.iloc[train], y[train])
             scores.append(r2_score(y[test], model.predict(X.iloc[test])))

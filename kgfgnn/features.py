@@ -45,6 +45,12 @@ class Autoencoder(nn.Module):
         self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.GELU(),
                                      nn.Linear(hidden, n_features))
 
+    def reset_parameters(self) -> None:
+        """Draw every weight afresh, as at construction (the PyG convention)."""
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                module.reset_parameters()
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))
 
@@ -52,11 +58,46 @@ class Autoencoder(nn.Module):
 class AutoencoderSelector(TransformerMixin, BaseEstimator):
     """Select the ``top_k`` most significant columns according to a trained autoencoder.
 
-    ``transform`` returns the selected columns unchanged (not scaled), so the selector can sit
-    in a ``Pipeline`` in front of any regressor.
+    ``transform`` returns the selected columns unchanged (not scaled), so the selector can
+    sit in a ``Pipeline`` in front of any regressor. Significance is the loss increase when a
+    column is permuted, averaged over ``n_repeats`` permutations of the validation rows.
+
+    Parameters
+    ----------
+    top_k : int, default 12
+        Number of columns kept (the columns in ``keep`` among them).
+    latent_dim, hidden : int
+        Width of the bottleneck and of the hidden layers.
+    epochs, patience : int
+        Training cap and early-stopping patience on the validation rows.
+    lr : float, default 3e-3
+        Adam learning rate.
+    batch_size : int, default 128
+    n_repeats : int, default 5
+        Permutations per column in the significance estimate.
+    validation_fraction : float, default 0.2
+        Share of rows held out for early stopping and significance.
+    keep : tuple of str, default ()
+        Columns always selected (the decisions a user sets, such as the N rate).
+    random_state : int, default 0
+        Seed of initialisation, batching and permutations.
+
+    Attributes
+    ----------
+    selected_ : list of str
+        The selected columns: ``keep`` first, then the most significant.
+    scores_ : Series
+        Significance of every input column.
+    history_ : DataFrame
+        The autoencoder's training history.
+
+    Examples
+    --------
+    >>> selector = AutoencoderSelector(top_k=8, keep=("n_rate_kg_ha",))  # doctest: +SKIP
+    >>> X_selected = selector.fit(X).transform(X)                        # doctest: +SKIP
     """
 
-    def __init__(self, top_k: int = 12, latent_dim: int = 6, hidden: int = 64,
+    def __init__(self, *, top_k: int = 12, latent_dim: int = 6, hidden: int = 64,
                  epochs: int = 300, patience: int = 20, lr: float = 3e-3,
                  batch_size: int = 128, n_repeats: int = 5, validation_fraction: float = 0.2,
                  keep: tuple[str, ...] = (), random_state: int = 0):

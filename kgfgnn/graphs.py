@@ -21,7 +21,7 @@ from torch_geometric.data import Data, InMemoryDataset
 from kgfgnn.atomic import atomic_path, write_json
 from kgfgnn.knowledge import KNOWLEDGE_EDGES, contracted_edges, knowledge_graph, pathway_nodes
 
-KNOWLEDGE, DATA = 0, 1
+KNOWLEDGE_TYPE, DATA_TYPE = 0, 1
 EDGE_TYPES = ("knowledge", "data")
 
 
@@ -44,7 +44,7 @@ class GraphSpec:
     def pathway_targets(self, node: str) -> tuple[str, ...]:
         """The targets whose graph has a knowledge edge at ``node`` (all targets if none)."""
         on = tuple(t for t, rows in self.edges.items()
-                   if any(k == KNOWLEDGE and node in (u, v) for u, v, k in rows))
+                   if any(k == KNOWLEDGE_TYPE and node in (u, v) for u, v, k in rows))
         return on or tuple(self.edges)
 
     def edge_index(self, target: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -77,7 +77,7 @@ class GraphSpec:
     def restricted(self, edge_types: tuple[int, ...] | None = None,
                    shared: bool = False) -> GraphSpec:
         """A copy keeping only some edge types, or one union graph shared by all targets."""
-        keep = set(edge_types) if edge_types is not None else {KNOWLEDGE, DATA}
+        keep = set(edge_types) if edge_types is not None else {KNOWLEDGE_TYPE, DATA_TYPE}
         edges = {t: [e for e in rows if e[2] in keep] for t, rows in self.edges.items()}
         if shared:
             union = sorted({e for rows in edges.values() for e in rows})
@@ -107,7 +107,7 @@ def data_edges(features: pd.DataFrame, target: pd.Series, threshold: float,
     for i, u in enumerate(relevant):
         for v in relevant[i + 1:]:
             if abs(rho.loc[u, v]) > threshold:
-                out += [(u, v, DATA), (v, u, DATA)]
+                out += [(u, v, DATA_TYPE), (v, u, DATA_TYPE)]
     return out
 
 
@@ -147,7 +147,7 @@ def build_multigraph(features: pd.DataFrame, targets: pd.DataFrame, nodes: list[
     for t in targets.columns:
         rows: list[tuple[str, str, int]] = []
         if use_knowledge:
-            rows += [(u, v, KNOWLEDGE) for u, v in contracted_edges(graph, all_nodes, t)]
+            rows += [(u, v, KNOWLEDGE_TYPE) for u, v in contracted_edges(graph, all_nodes, t)]
         if use_data:
             rows += data_edges(features[nodes], targets[t], corr_threshold, target_min_corr)
         if not rows and not allow_empty:

@@ -122,6 +122,12 @@ class RelationalBlock(nn.Module):
         self.norm = nn.LayerNorm(hidden)
         self.dropout = ByteMaskDropout(dropout)
 
+    def reset_parameters(self) -> None:
+        """Draw the block's weights afresh, as at construction (the PyG convention)."""
+        for module in self.modules():
+            if module is not self and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+
     def forward(self, h: torch.Tensor, edges) -> torch.Tensor:
         """Dense: ``h`` node-major (nodes, batch, hidden) and ``edges`` the propagation matrix
         (``rgcn``) or per edge type an adjacency matrix. Sparse: ``h`` (nodes of all samples,
@@ -252,6 +258,7 @@ class KGFGNN(nn.Module):
                 module._reset_parameters()
             elif hasattr(module, "reset_parameters"):
                 module.reset_parameters()
+
     def _batched_edges(self, target: str, batch_size: int):
         """Disjoint union of ``batch_size`` copies of a target graph: (edge_index, edge_type)
         for ``rgcn``, else one ``edge_index`` per edge type."""

@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from kgfgnn.baselines import BASELINES, LogTargetRegressor, baseline_family, valid_candidates
 from kgfgnn.evaluate import metrics
-from kgfgnn.graphs import DATA, KNOWLEDGE, build_multigraph
+from kgfgnn.graphs import DATA_TYPE, KNOWLEDGE_TYPE, build_multigraph
 from kgfgnn.knowledge import SUPERVISION
 from kgfgnn.scales import signed_log1p
 from kgfgnn.search import MIN_GROUPS, Family, Halving, grouped_holdout, halving_search
@@ -43,7 +43,8 @@ from kgfgnn.variables import CANDIDATES, check_task
 # KG-FGNN's process pathway: kept whole with the simulated states and process rates as
 # supervised intermediate nodes; kept whole with those nodes latent (unsupervised); or
 # contracted onto the input nodes (the seed paper's graph over selected variables).
-EDGE_SETS = dict(zip(EDGE_CHOICES, ((KNOWLEDGE, DATA), (KNOWLEDGE,), (DATA,)), strict=True))
+EDGE_SETS = dict(zip(EDGE_CHOICES,
+                     ((KNOWLEDGE_TYPE, DATA_TYPE), (KNOWLEDGE_TYPE,), (DATA_TYPE,)), strict=True))
 GBMS = ("hist_gradient_boosting", "xgboost", "lightgbm")
 GNN = "kg_fgnn"
 TABM = "tabm"
@@ -105,9 +106,25 @@ class InputSets:
 
 
 class ColumnSubset(TransformerMixin, BaseEstimator):
-    """Select named columns of a DataFrame (as an array), in the order given."""
+    """Select named columns of a DataFrame (as an array), in the order given.
 
-    def __init__(self, columns: tuple[str, ...] = ()):
+    Parameters
+    ----------
+    columns : tuple of str
+        The columns kept.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ColumnSubset(columns=("b",)).fit_transform(pd.DataFrame({"a": [1], "b": [2]})).tolist()
+    [[2.0]]
+    """
+
+    def __init__(self, *, columns: tuple[str, ...] = ()):
         self.columns = columns
 
     def fit(self, X, y=None):
@@ -207,7 +224,7 @@ class GraphKGFGNN(RegressorMixin, BaseEstimator):
             raise ValueError(f"pathway={self.pathway!r}: allowed values are {list(PATHWAYS)}")
         kinds = EDGE_SETS[self.edges]
         spec = build_multigraph(X, y, list(self.nodes), self.corr_threshold,
-                                use_knowledge=KNOWLEDGE in kinds, use_data=DATA in kinds,
+                                use_knowledge=KNOWLEDGE_TYPE in kinds, use_data=DATA_TYPE in kinds,
                                 allow_empty=True, universe=list(CANDIDATES),
                                 pathway=self.pathway != "contracted")
         if self.graph == "shared":
@@ -293,7 +310,7 @@ def per_target_family(name: str, sets: InputSets, target: str, config: NestedCon
     """A baseline or TabM for one target, its inputs part of the space."""
     if name == TABM:
         def make(p: dict, seed: int):
-            return LogTargetRegressor(TabMRegressor(
+            return LogTargetRegressor(regressor=TabMRegressor(
                 random_state=seed, tabm_k=16, n_epochs=p.pop("n_epochs", config.tabm_epochs),
                 device=config.device, **p))
         space = TABM_SPACE
@@ -304,7 +321,7 @@ def per_target_family(name: str, sets: InputSets, target: str, config: NestedCon
     def build(p: dict, seed: int):
         p = dict(p)
         inputs = p.pop("inputs")
-        return Pipeline([("columns", ColumnSubset(tuple(sets.columns(inputs, target)))),
+        return Pipeline([("columns", ColumnSubset(columns=tuple(sets.columns(inputs, target)))),
                          ("model", make(p, seed))])
     return Family(name, build, space | {"inputs": list(INPUT_SETS)})
 
@@ -331,7 +348,7 @@ def balanced_pathways(candidates: list[dict]) -> list[dict]:
     for i, candidate in enumerate(candidates):
         pathway = PATHWAYS[i % len(PATHWAYS)]
         edges = candidate["edges"]
-        if pathway != "contracted" and KNOWLEDGE not in EDGE_SETS[edges]:
+        if pathway != "contracted" and KNOWLEDGE_TYPE not in EDGE_SETS[edges]:
             edges = "both"
         out.append(candidate | {"pathway": pathway, "edges": edges})
     return out

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from kgfgnn.graphs import DATA, KNOWLEDGE, GraphSpec
+from kgfgnn.graphs import DATA_TYPE, KNOWLEDGE_TYPE, GraphSpec
 from kgfgnn.knowledge import LATENT, knowledge_graph
 from kgfgnn.simulate.validation import IPCC_2019_EF1_PCT as IPCC_EF
 
@@ -173,11 +173,11 @@ def graph_drawing(spec: GraphSpec, target: str):
     fig, ax = plt.subplots(figsize=(8, 8))
     nx.draw_networkx_nodes(g, pos, node_size=250, node_color="#9ecae1", ax=ax)
     nx.draw_networkx_labels(g, pos, font_size=7, ax=ax)
-    for kind, style, color in ((KNOWLEDGE, "solid", "C3"), (DATA, "dashed", "grey")):
+    for kind, style, color in ((KNOWLEDGE_TYPE, "solid", "C3"), (DATA_TYPE, "dashed", "grey")):
         edges = [(u, v) for u, v, d in g.edges(data=True) if d["kind"] == kind]
         nx.draw_networkx_edges(g, pos, edgelist=edges, style=style, edge_color=color,
-                               arrows=kind == KNOWLEDGE, arrowsize=10, ax=ax,
-                               alpha=0.9 if kind == KNOWLEDGE else 0.35)
+                               arrows=kind == KNOWLEDGE_TYPE, arrowsize=10, ax=ax,
+                               alpha=0.9 if kind == KNOWLEDGE_TYPE else 0.35)
     ax.set_title(f"{target.upper()} graph — solid arrows: knowledge (DSSAT process); "
                  "grey dashed: data")
     ax.axis("off")
@@ -194,7 +194,7 @@ def pathway_drawing(spec: GraphSpec, target: str, supervised: tuple[str, ...] = 
     flux. Drivers without a knowledge edge are left out."""
     g = nx.DiGraph()
     for u, v, k in spec.edges[target]:
-        if k == KNOWLEDGE:
+        if k == KNOWLEDGE_TYPE:
             g.add_edge(u, v)
     knowledge = knowledge_graph()
     for node in list(g):  # the processes that produce the flux

@@ -34,11 +34,44 @@ def _caller_rngs_kept() -> Iterator[None]:
 
 
 class TabMRegressor(RegressorMixin, BaseEstimator):
-    """TabM through pytabkit, with median imputation (plus indicators already in the design)
-    and early stopping on a ``validation_fraction`` of held-out groups (or rows). ``y`` may
-    hold several targets (one network, one output per target)."""
+    """TabM (an efficient ensemble MLP) through pytabkit, as a scikit-learn regressor.
 
-    def __init__(self, tabm_k: int = 16, d_block: int = 256, n_blocks: int = 2,
+    Empty cells are imputed with the training median (indicators are already in the
+    design); training stops early on a ``validation_fraction`` of held-out groups (or rows).
+    ``y`` may hold several targets (one network, one output per target).
+
+    Parameters
+    ----------
+    tabm_k : int, default 16
+        Number of ensemble members that share the network's weights.
+    d_block, n_blocks : int
+        Width and number of the MLP blocks.
+    lr, weight_decay, dropout : float
+        AdamW learning rate and weight decay; dropout rate.
+    n_epochs, patience : int
+        Training cap and early-stopping patience.
+    validation_fraction : float, default 0.2
+        Share of groups (or rows) held out for early stopping.
+    random_state : int, default 0
+    device : str, default "auto"
+        ``"auto"`` trains on CUDA when present, else ``"cpu"``.
+
+    Attributes
+    ----------
+    model_ : pytabkit.TabM_D_Regressor
+        The fitted network.
+    imputer_ : SimpleImputer
+        The training medians used for empty cells.
+    n_outputs_ : int
+        Number of targets.
+
+    Examples
+    --------
+    >>> model = TabMRegressor(n_epochs=20).fit(X, y, groups=studies)   # doctest: +SKIP
+    >>> model.predict(X_new)                                            # doctest: +SKIP
+    """
+
+    def __init__(self, *, tabm_k: int = 16, d_block: int = 256, n_blocks: int = 2,
                  lr: float = 2e-3, weight_decay: float = 1e-3, dropout: float = 0.1,
                  n_epochs: int = 200, patience: int = 16, validation_fraction: float = 0.2,
                  random_state: int = 0, device: str = "auto"):

@@ -70,13 +70,21 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
     spec : GraphSpec
         Nodes, per-target edges and latent nodes (:func:`kgfgnn.graphs.build_multigraph`).
     layer : {"rgcn", "gcn", "sage", "gat", "gin"}
-        Message-passing layer. hidden, n_layers : width and depth of every target's branch.
+        Message-passing layer.
+    hidden, n_layers : int
+        Width and depth of every target's branch.
     dropout : float in [0, 1)
         Dropout rate (a later ``set_params`` reaches the network at :meth:`fine_tune`).
     fusion : bool
-        Attention across the targets' pooled branches. readout : {"pool", "concat"}.
+        Attention across the targets' pooled branches.
+    readout : {"pool", "concat"}
+        Pooled node embeddings or all of them concatenated, per target.
+    message_passing : {"dense", "sparse"}
+        Dense adjacency products (fast on small graphs) or PyG's sparse ``edge_index`` path.
     lr, weight_decay, epochs, patience, batch_size, validation_fraction
         AdamW settings, the epoch cap, early-stopping patience on a validation split.
+    progress : bool
+        Show a progress bar over the epochs (tqdm).
     target_transform : {"signed_log1p", "identity"}
         Scale on which the targets are modelled.
     random_state : int

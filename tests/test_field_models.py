@@ -85,7 +85,7 @@ def test_loglinear_recovers_its_coefficients():
 
 def test_mixed_model_recovers_the_fixed_effects_and_the_study_variance():
     X, y, groups = _grouped(n_groups=60)
-    model = MixedInterceptRegressor(("ln_window_days", "N_rate")).fit(X, y, groups=groups)
+    model = MixedInterceptRegressor(columns=("ln_window_days", "N_rate")).fit(X, y, groups=groups)
     # fixed effects act on standardised columns: back to per-unit slopes
     slopes = model.fe_params_[1:] / model.scaler_.scale_[:2]
     assert slopes == pytest.approx([0.8, 0.004], rel=0.1)
@@ -101,13 +101,13 @@ def test_mixed_model_with_fewer_rows_than_fixed_effects():
     X = pd.DataFrame(rng.normal(size=(12, 18)), columns=[f"c{i}" for i in range(18)])
     y = X.c0.to_numpy() + 0.1 * rng.normal(size=12)
     groups = np.repeat(np.arange(4), 3).astype(str)
-    model = MixedInterceptRegressor(tuple(X.columns)).fit(X, y, groups=groups)
+    model = MixedInterceptRegressor(columns=tuple(X.columns)).fit(X, y, groups=groups)
     assert list(model.keep_) == list(range(11))  # 12 rows: the constant and 11 columns
     assert np.isfinite(model.predict(X)).all()
     # where the rows suffice, the dependent columns alone are dropped, as before
     wide = pd.DataFrame(rng.normal(size=(36, 18)), columns=X.columns)
     wide["c17"] = wide.c0 + wide.c1
-    full = MixedInterceptRegressor(tuple(X.columns)).fit(
+    full = MixedInterceptRegressor(columns=tuple(X.columns)).fit(
         wide, np.tile(y, 3), groups=np.repeat(np.arange(12), 3).astype(str))
     assert 17 not in set(full.keep_) and len(full.keep_) == 17
 
@@ -124,17 +124,17 @@ def test_calibrated_twin_finds_the_nitrification_multiplier():
 def test_residual_learning_adds_the_twin_back():
     X, y, _ = _grouped()
     X = X.assign(twin_log_n2o_window=np.linspace(-1, 1, len(X)))
-    model = TwinResidualRegressor(Ridge(alpha=1.0)).fit(X, y)
+    model = TwinResidualRegressor(base=Ridge(alpha=1.0)).fit(X, y)
     base = Ridge(alpha=1.0).fit(X, y - X.twin_log_n2o_window)
     np.testing.assert_allclose(model.predict(X), X.twin_log_n2o_window + base.predict(X))
 
 
 @pytest.mark.parametrize("make, fit_kw", [
     (lambda: LogLinearDoseResponse(), {}),
-    (lambda: MixedInterceptRegressor(("ln_window_days", "N_rate")), {"groups": True}),
+    (lambda: MixedInterceptRegressor(columns=("ln_window_days", "N_rate")), {"groups": True}),
     (lambda: CalibratedTwin(), {}),
-    (lambda: TwinResidualRegressor(Ridge()), {}),
-    (lambda: ColumnPrediction("twin_log_n2o_window"), {}),
+    (lambda: TwinResidualRegressor(base=Ridge()), {}),
+    (lambda: ColumnPrediction(column="twin_log_n2o_window"), {}),
     (lambda: FieldKGFGNN(nodes=("N_rate", "ln_window_days"), epochs=2, hidden=8,
                          n_members=2), {"groups": True}),
 ])

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch_geometric.loader import DataLoader
 
-from kgfgnn.graphs import DATA, KNOWLEDGE, GHGGraphDataset, GraphSpec, build_multigraph
+from kgfgnn.graphs import DATA_TYPE, KNOWLEDGE_TYPE, GHGGraphDataset, GraphSpec, build_multigraph
 from kgfgnn.knowledge import KNOWLEDGE_EDGES, contracted_edges, knowledge_graph
 from kgfgnn.variables import CANDIDATES
 
@@ -53,12 +53,12 @@ def test_multigraph_edges_per_target():
              "flooded", "soil_oc_pct"]
     spec = build_multigraph(X, Y, nodes, corr_threshold=0.5)
     n2o = spec.edges["n2o"]
-    assert ("n_rate_kg_ha", "no3_mean_0_15_ppm", KNOWLEDGE) in n2o
-    assert ("n_rate_kg_ha", "no3_mean_0_15_ppm", DATA) in n2o
-    assert ("no3_mean_0_15_ppm", "n_rate_kg_ha", DATA) in n2o
+    assert ("n_rate_kg_ha", "no3_mean_0_15_ppm", KNOWLEDGE_TYPE) in n2o
+    assert ("n_rate_kg_ha", "no3_mean_0_15_ppm", DATA_TYPE) in n2o
+    assert ("no3_mean_0_15_ppm", "n_rate_kg_ha", DATA_TYPE) in n2o
     assert spec.counts().loc["n2o", "knowledge"] >= 1
     assert spec.restricted(shared=True).edges["co2"] == spec.restricted(shared=True).edges["n2o"]
-    assert all(k == KNOWLEDGE for *_, k in spec.restricted((KNOWLEDGE,)).edges["n2o"])
+    assert all(k == KNOWLEDGE_TYPE for *_, k in spec.restricted((KNOWLEDGE_TYPE,)).edges["n2o"])
 
 
 def test_empty_graph_is_an_error():
@@ -105,7 +105,7 @@ def test_plan_graph_keeps_the_fertiliser_pathway_to_n2o():
     assert set(spec.observed) == set(DRIVERS)
     assert {"nh4_mean_0_15_ppm", "no3_mean_0_15_ppm", "nitrification",
             "denitrification"} <= set(spec.latent)
-    graph = nx.DiGraph([(u, v) for u, v, k in spec.edges["n2o"] if k == KNOWLEDGE])
+    graph = nx.DiGraph([(u, v) for u, v, k in spec.edges["n2o"] if k == KNOWLEDGE_TYPE])
     emitting = {"nitrification", "denitrification"}
     assert all(knowledge_graph().has_edge(p, "n2o") for p in emitting)
     pools = {"nh4_mean_0_15_ppm", "no3_mean_0_15_ppm"}

@@ -3,8 +3,9 @@ import pandas as pd
 import pytest
 import torch
 
+from kgfgnn.features import Autoencoder
 from kgfgnn.graphs import build_multigraph
-from kgfgnn.models import KGFGNN, LAYERS
+from kgfgnn.models import KGFGNN, LAYERS, RelationalBlock
 from kgfgnn.scales import signed_expm1, signed_log1p
 from kgfgnn.train import KGFGNNRegressor
 from kgfgnn.variables import CANDIDATES
@@ -227,3 +228,18 @@ def test_reset_parameters_draws_every_weight_afresh(data):
     constant = [k for k, v in before.items() if v.std() == 0]  # biases 0, norms 1 by design
     assert set(redrawn) | set(constant) == set(before)
     assert len(redrawn) > len(before) / 2
+
+
+@pytest.mark.parametrize("build", [
+    lambda: RelationalBlock("sage", 16, 2, 0.1, dense=True),
+    lambda: RelationalBlock("rgcn", 16, 2, 0.1, dense=True),
+    lambda: Autoencoder(10, 16, 4),
+])
+def test_every_network_module_resets_its_weights(build):
+    torch.manual_seed(0)
+    module = build()
+    before = {k: v.clone() for k, v in module.state_dict().items() if v.std() > 0}
+    torch.manual_seed(1)
+    module.reset_parameters()
+    after = module.state_dict()
+    assert before and all(not torch.equal(v, after[k]) for k, v in before.items())

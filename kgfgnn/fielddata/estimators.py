@@ -42,9 +42,31 @@ def _select(X: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 
 
 class LogLinearDoseResponse(RegressorMixin, BaseEstimator):
-    """ln N2O = a + b ln(window days) + c N rate, by least squares."""
+    """The classic dose-response model: ln N2O = a + b ln(window days) + c N rate.
 
-    def __init__(self, columns: tuple[str, ...] = (LN_WINDOW, "N_rate")):
+    Fitted by least squares on ``columns``: the exponential response to the N rate that
+    Philibert, Loyce & Makowski (2012) compared with a linear one, here one response across
+    studies with the measurement window's length.
+
+    Parameters
+    ----------
+    columns : tuple of str, default ("ln_window_days", "N_rate")
+        The predictors, in the order of the coefficients.
+
+    Attributes
+    ----------
+    model_ : LinearRegression
+        The fitted line.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"ln_window_days": [5.9, 5.9, 5.2], "N_rate": [0, 100, 200]})
+    >>> LogLinearDoseResponse().fit(X, [0.1, 0.5, 0.9]).predict(X).shape
+    (3,)
+    """
+
+    def __init__(self, *, columns: tuple[str, ...] = (LN_WINDOW, "N_rate")):
         self.columns = columns
 
     def fit(self, X, y):
@@ -59,10 +81,34 @@ class LogLinearDoseResponse(RegressorMixin, BaseEstimator):
 
 
 class MixedInterceptRegressor(RegressorMixin, BaseEstimator):
-    """Linear mixed model: fixed effects of ``columns`` (empty cells: training median plus
-    an indicator where any is empty; standardised), a random intercept per group."""
+    """Linear mixed model with a random intercept per group (statsmodels ``MixedLM``, REML).
 
-    def __init__(self, columns: tuple[str, ...] | None = None):
+    Fixed effects of ``columns``: empty cells get the training median plus an indicator where
+    any is empty, then the columns are standardised; constant and linearly dependent columns
+    are left out (in column order). With too few groups to estimate their variance the fit
+    falls back to its boundary value 0 (least squares), recorded in ``boundary_``.
+
+    Parameters
+    ----------
+    columns : tuple of str or None, default None
+        Fixed-effect columns (None: every column of ``X``).
+
+    Attributes
+    ----------
+    fe_params_ : ndarray
+        Intercept and fixed-effect coefficients on the standardised columns.
+    study_variance_, residual_variance_ : float
+        The random intercept's variance and the residual variance.
+    boundary_ : bool
+        Whether the group variance was fixed at 0.
+
+    Examples
+    --------
+    >>> model = MixedInterceptRegressor(columns=("ln_window_days", "N_rate"))  # doctest: +SKIP
+    >>> model.fit(X, y, groups=studies).predict(X_new)       # an unseen study  # doctest: +SKIP
+    """
+
+    def __init__(self, *, columns: tuple[str, ...] | None = None):
         self.columns = columns
 
     def _fixed(self, X: pd.DataFrame, fit: bool) -> np.ndarray:
@@ -123,9 +169,30 @@ class MixedInterceptRegressor(RegressorMixin, BaseEstimator):
 
 
 class TwinResidualRegressor(RegressorMixin, BaseEstimator):
-    """``base`` fitted on y - X[twin_column]; predictions add the twin back."""
+    """Learn the residual of a process model: ``base`` is fitted on y - X[twin_column] and the
+    prediction adds the process model's value back.
 
-    def __init__(self, base=None, twin_column: str = "twin_log_n2o_window",
+    Parameters
+    ----------
+    base : estimator
+        Any regressor (cloned at ``fit``).
+    twin_column : str, default "twin_log_n2o_window"
+        The column holding the process model's prediction on the target's scale.
+    uses_groups : bool, default False
+        Whether ``base.fit`` takes ``groups``.
+
+    Attributes
+    ----------
+    base_ : estimator
+        The fitted clone of ``base``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> model = TwinResidualRegressor(base=Ridge()).fit(X_hybrid, y)   # doctest: +SKIP
+    """
+
+    def __init__(self, *, base=None, twin_column: str = "twin_log_n2o_window",
                  uses_groups: bool = False):
         self.base = base
         self.twin_column = twin_column
@@ -155,11 +222,30 @@ DSSAT_NITRIFICATION_SHARE_PCT = 0.1
 
 
 class CalibratedTwin(RegressorMixin, BaseEstimator):
-    """ln measured = a + b ln twin_m, where twin_m is the twin's window N2O with the
-    nitrification share multiplied by m; m, a and b fitted on the training rows (m on the grid
-    :data:`NITRIFICATION_MULTIPLIERS`, by least squares). Needs the design's twin columns."""
+    """The process model calibrated on the training rows: ln measured = a + b ln twin_m.
 
-    def __init__(self, multipliers: tuple[float, ...] = NITRIFICATION_MULTIPLIERS):
+    twin_m is the twin's window N2O with DSSAT-CSM's nitrification N2O share multiplied by
+    m; m (on the grid ``multipliers``), a and b are fitted by least squares. Needs the
+    design's twin columns ``twin_log_n2o_window`` and ``twin_log_nit_window``.
+
+    Parameters
+    ----------
+    multipliers : tuple of float, default :data:`NITRIFICATION_MULTIPLIERS`
+        The multipliers of the nitrification share tried.
+
+    Attributes
+    ----------
+    multiplier_ : float
+        The chosen multiplier.
+    line_ : LinearRegression
+        The fitted line on ln twin_m.
+
+    Examples
+    --------
+    >>> CalibratedTwin().fit(X_hybrid, y).multiplier_    # doctest: +SKIP
+    """
+
+    def __init__(self, *, multipliers: tuple[float, ...] = NITRIFICATION_MULTIPLIERS):
         self.multipliers = multipliers
 
     @staticmethod

@@ -22,7 +22,7 @@ from kgfgnn.variables import CANDIDATES, CROPS, N_FORM_COLUMNS, feature_frame, n
 OBSERVED = ("n_rate_kg_ha", *N_FORM_COLUMNS, "splits", "placement_depth_cm", "irrigated",
             "flooded", *(f"crop_{c}" for c in CROPS), "t_annual_c", "precip_annual_mm",
             "soil_oc_pct", "soil_clay_pct", "soil_sand_pct", "soil_bd_g_cm3")
-KNOWLEDGE = KNOWLEDGE_EDGES + FIELD_KNOWLEDGE_EDGES
+FIELD_NETWORK_EDGES = KNOWLEDGE_EDGES + FIELD_KNOWLEDGE_EDGES
 UNIVERSE = (*CANDIDATES, *FIELD_VARIABLES)
 # design columns already carried by a simulation-space or field-variable node
 REPRESENTED = ("Carbon_content", "Nitrogen_content", "pH", "Bulk_density",

@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from kgfgnn.fielddata.gnn_inputs import (  # noqa: F401 (the inputs' names, re-exported)
-    KNOWLEDGE,
+    FIELD_NETWORK_EDGES,
     N2O_FLOOR_KG_N_HA,
     NODE_COLUMNS,
     OBSERVED,
@@ -54,10 +54,10 @@ def field_graph(X: pd.DataFrame, y: np.ndarray, corr_threshold: float = 0.3,
     nodes: knowledge edges (DSSAT's process list and the field edges, each cited) and data
     edges of ``X``'s rows."""
     nodes = list(nodes)
-    latent = pathway_nodes("n2o", tuple(nodes), KNOWLEDGE, UNIVERSE)
+    latent = pathway_nodes("n2o", tuple(nodes), FIELD_NETWORK_EDGES, UNIVERSE)
     values = X[nodes].fillna(X[nodes].median()).fillna(0.0)
     spec = build_multigraph(with_latent(values, latent), pd.DataFrame({"n2o": y}),
-                            [*nodes, *latent], corr_threshold, knowledge=KNOWLEDGE,
+                            [*nodes, *latent], corr_threshold, knowledge=FIELD_NETWORK_EDGES,
                             universe=list(UNIVERSE))
     return spec, latent
 
@@ -93,19 +93,53 @@ def pretrain(seasonal: pd.DataFrame, columns: list[str], n_examples: int, n_memb
 
 
 class FieldKGFGNN(RegressorMixin, BaseEstimator):
-    """A seed ensemble of KG-FGNN on ln N2O of field rows given in :func:`gnn_design`'s
-    columns (NaN allowed): ``n_members`` networks, each early-stopped on its own held-out
-    studies; the prediction is their mean.
+    """A seed ensemble of KG-FGNN on ln N2O of field rows (:func:`gnn_design`'s columns, NaN
+    allowed): ``n_members`` networks, each early-stopped on its own held-out studies; the
+    prediction is their mean.
 
     With ``pretrained`` (from :func:`pretrain`), every pretrained member is fine-tuned on the
     training studies with their own scalers, first as a linear probe of the output heads for
     ``probe_epochs``, then all weights for ``fine_tune_epochs`` at a third of ``lr`` (its own
-    ``lr``, ``dropout`` and ``weight_decay``, not the pretraining ones); members
-    are repeated with new seeds until there are ``n_members``. Without, each member is trained
-    from scratch on a graph built from the training rows.
+    ``lr``, ``dropout`` and ``weight_decay``, not the pretraining ones); members are repeated
+    with new seeds until there are ``n_members``. Without, each member is trained from scratch
+    on a graph built from the training rows.
+
+    Parameters
+    ----------
+    hidden, n_layers : int
+        Node embedding width and message-passing layers (from scratch).
+    lr, dropout, weight_decay : float
+        Optimiser and regularisation of training or fine-tuning.
+    epochs, patience : int
+        Training cap (from scratch) and early-stopping patience.
+    n_members : int, default 5
+        Ensemble size.
+    corr_threshold : float, default 0.3
+        Absolute correlation above which two nodes get a data edge (from scratch).
+    pretrained : dict or None
+        Members, scalers, columns and latent nodes from :func:`pretrain`.
+    fine_tune_epochs, probe_epochs : int
+        Epochs of full fine-tuning and of the linear probe.
+    nodes : tuple of str or None
+        Graph node columns from scratch (None: the dose-response network's).
+    random_state : int, default 0
+    device : str, default "auto"
+        ``"auto"`` trains on CUDA when present.
+
+    Attributes
+    ----------
+    members_ : list of KGFGNNRegressor
+        The fitted (or fine-tuned) members.
+    medians_ : Series
+        Training medians used for empty cells.
+
+    Examples
+    --------
+    >>> model = FieldKGFGNN(n_members=3, epochs=60)              # doctest: +SKIP
+    >>> model.fit(X_gnn, y, groups=studies).predict(X_gnn_new)   # doctest: +SKIP
     """
 
-    def __init__(self, hidden: int = DEFAULTS["hidden"], n_layers: int = DEFAULTS["n_layers"],
+    def __init__(self, *, hidden: int = DEFAULTS["hidden"], n_layers: int = DEFAULTS["n_layers"],
                  lr: float = DEFAULTS["lr"], dropout: float = DEFAULTS["dropout"],
                  weight_decay: float = DEFAULTS["weight_decay"], epochs: int = FIELD_EPOCHS,
                  patience: int = FIELD_PATIENCE, n_members: int = 5, corr_threshold: float = 0.3,
@@ -182,11 +216,27 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
 
 
 class SimulationOnlyKGFGNN(RegressorMixin, BaseEstimator):
-    """The pretrained members (from :func:`pretrain_members`) as they are: the mean of their
-    predictions, no measured value used. ``fit`` only learns the training rows' medians
-    for empty cells."""
+    """The pretrained members as they are: the mean of their predictions, no measured value
+    used. ``fit`` only learns the training rows' medians for empty cells.
 
-    def __init__(self, pretrained: dict | None = None):
+    Parameters
+    ----------
+    pretrained : dict
+        Members, columns and latent nodes from :func:`pretrain`.
+
+    Attributes
+    ----------
+    columns_ : list of str
+        The network's node columns.
+    medians_ : Series
+        Training medians used for empty cells.
+
+    Examples
+    --------
+    >>> SimulationOnlyKGFGNN(pretrained=knowledge).fit(X_gnn).predict(X_gnn)  # doctest: +SKIP
+    """
+
+    def __init__(self, *, pretrained: dict | None = None):
         self.pretrained = pretrained
 
     def fit(self, X, y=None, groups=None):

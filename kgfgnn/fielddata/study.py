@@ -110,9 +110,26 @@ RAW = "raw_column"  # the family of an approach that reads its prediction from i
 
 
 class ColumnPrediction(RegressorMixin, BaseEstimator):
-    """A column of the inputs as the prediction (a process model alone: nothing fitted)."""
+    """A column of the inputs as the prediction (a process model alone: nothing fitted).
 
-    def __init__(self, column: str = ""):
+    Parameters
+    ----------
+    column : str
+        The input column returned by ``predict``.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"twin": [0.5, 1.5]})
+    >>> ColumnPrediction(column="twin").fit(X).predict(X).tolist()
+    [0.5, 1.5]
+    """
+
+    def __init__(self, *, column: str = ""):
         self.column = column
 
     def fit(self, X, y=None, groups=None):
@@ -130,7 +147,7 @@ def residual_family(base: Family, column: str) -> Family:
     """``base`` learning y - X[column]: residual learning on a process model's prediction,
     or an offset that carries the process model's response as a prior."""
     return Family(f"residual_{base.name}", lambda p, seed: TwinResidualRegressor(
-        base.build(p, seed), twin_column=column, uses_groups=base.uses_groups), base.space,
+        base=base.build(p, seed), twin_column=column, uses_groups=base.uses_groups), base.space,
         uses_groups=True)
 
 
@@ -140,7 +157,7 @@ def fit_approach(study: FieldStudy, name: str, rows: np.ndarray, seed: int,
     approach = study.approaches[name]
     X = study.inputs[approach.inputs].iloc[rows]
     if approach.family == RAW:
-        return ColumnPrediction(approach.offset).fit(X), {}
+        return ColumnPrediction(column=approach.offset).fit(X), {}
     families = study.families() if families is None else families
     family = families[approach.family]
     if approach.offset:
