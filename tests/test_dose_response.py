@@ -329,3 +329,28 @@ def test_predict_without_a_twin_imports_no_torch_graph_or_simulation(bundle_path
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_twin_ef_agreement_per_class_matches_its_definition():
+    import warnings
+
+    from kgfgnn.fielddata.validation import twin_ef_agreement
+
+    rng = np.random.default_rng(0)
+    paired = pd.DataFrame({"ef_pct": rng.gamma(1.0, 0.5, 40),
+                           "twin_ef_window_pct": rng.gamma(1.0, 0.3, 40),
+                           "climate": ["wet"] * 20 + ["dry"] * 17 + ["cold"] * 3,
+                           "crop": "maize", "window": ">= 365 d"})
+    paired.loc[3, "twin_ef_window_pct"] = np.nan
+    paired.loc[37:, "twin_ef_window_pct"] = 0.2  # a class whose twin is constant
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConstantInputWarning reaches the book
+        table = twin_ef_agreement(paired)
+    wet = paired[paired.climate == "wet"]
+    row = table.loc[("climate class", "wet")]
+    assert row.treatments == 20
+    assert row.rank_corr == pytest.approx(
+        wet.ef_pct.corr(wet.twin_ef_window_pct, method="spearman"))
+    assert row.bias == pytest.approx((wet.twin_ef_window_pct - wet.ef_pct).median())
+    assert np.isnan(table.loc[("climate class", "cold"), "rank_corr"])
+    assert not np.isnan(table.loc[("crop", "maize"), "rank_corr"])

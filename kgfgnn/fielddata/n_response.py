@@ -90,13 +90,13 @@ def ef_scores(table: pd.DataFrame, slopes: pd.DataFrame | None = None) -> pd.Dat
                "studies": part[GROUP].nunique(),
                "ef_median_ae_pp": part.ef_abs_error_pp.median(),
                "ef_mae_pp": part.ef_abs_error_pp.mean(),
-               "ef_spearman": _spearman(part.ef_measured_pct, part.ef_predicted_pct),
+               "ef_spearman": spearman_or_nan(part.ef_measured_pct, part.ef_predicted_pct),
                "annual_ef_median_ae_pp": annual.ef_abs_error_pp.median(),
-               "annual_ef_spearman": _spearman(annual.ef_measured_pct,
+               "annual_ef_spearman": spearman_or_nan(annual.ef_measured_pct,
                                                annual.ef_predicted_pct)}
         if slopes is not None and model != IPCC_TIER1:
             mine = slopes[slopes.model == model]
-            row |= {"slope_spearman": _spearman(mine.slope_measured, mine.slope_predicted),
+            row |= {"slope_spearman": spearman_or_nan(mine.slope_measured, mine.slope_predicted),
                     "slope_sign_agrees": float((np.sign(mine.slope_measured)
                                                 == np.sign(mine.slope_predicted)).mean())
                     if len(mine) else np.nan}
@@ -104,7 +104,9 @@ def ef_scores(table: pd.DataFrame, slopes: pd.DataFrame | None = None) -> pd.Dat
     return pd.DataFrame(rows).set_index("model").sort_values("ef_median_ae_pp")
 
 
-def _spearman(a: pd.Series, b: pd.Series) -> float:
+def spearman_or_nan(a: pd.Series, b: pd.Series) -> float:
+    """Spearman's rank correlation; NaN (without a warning) for fewer than 3 pairs or a
+    constant side, where it is not defined."""
     if len(a) < 3 or a.nunique() < 2 or b.nunique() < 2:
         return float("nan")
     return float(spearmanr(a, b).statistic)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kgfgnn.fielddata.n_response import spearman_or_nan
 from kgfgnn.simulate.dataset import emission_factors
 from kgfgnn.simulate.validation import IPCC_2019_EF1_PCT
 from kgfgnn.simulate.windows import nitrification_column
@@ -50,3 +51,23 @@ def annual_ef_against_field(seasonal: pd.DataFrame, field_ef: pd.DataFrame,
                      "n": len(part), "median_ef_pct": part.ef_pct.median(),
                      "ipcc_2019_pct": np.nan})
     return pd.DataFrame(rows)
+
+
+def twin_ef_agreement(paired: pd.DataFrame, by: tuple[str, ...] = ("climate", "crop", "window"),
+                      measured: str = "ef_pct", twin: str = "twin_ef_window_pct"
+                      ) -> pd.DataFrame:
+    """The twin's window EF against the measured EF per class of each column in ``by``:
+    treatments, both medians, the median bias (twin - measured) and the rank correlation
+    over the treatments where both are known (NaN where fewer than 3 or a side is constant)."""
+    def row(part: pd.DataFrame) -> dict[str, float]:
+        both = part[[measured, twin]].dropna()
+        return {"treatments": len(part), "measured_median_ef": part[measured].median(),
+                "twin_median_ef": part[twin].median(),
+                "bias": float((part[twin] - part[measured]).median()),
+                "rank_corr": spearman_or_nan(both[measured], both[twin])}
+
+    def per_class(column: str) -> pd.DataFrame:
+        return pd.DataFrame({name: row(part) for name, part in paired.groupby(column)}
+                            ).T.rename_axis(column)
+    return pd.concat({column.replace("climate", "climate class"): per_class(column)
+                      for column in by})
