@@ -103,6 +103,19 @@ def dense_adjacency(edge_index: torch.Tensor, n_nodes: int) -> torch.Tensor:
     return adj
 
 
+def reset_submodules(module: nn.Module) -> None:
+    """Redraw the weights below ``module`` once each: a child that can reset itself does so
+    for its whole subtree, any other child is descended into."""
+    for child in module.children():
+        if isinstance(child, nn.MultiheadAttention):  # its own reset skips out_proj's weight
+            child.out_proj.reset_parameters()  # then its bias to 0, as at construction
+            child._reset_parameters()
+        elif hasattr(child, "reset_parameters"):
+            child.reset_parameters()
+        else:
+            reset_submodules(child)
+
+
 class RelationalBlock(nn.Module):
     """One layer of relational message passing: a convolution per edge type plus a root term
     (for ``layer="rgcn"`` one relational convolution that holds both)."""
@@ -124,9 +137,7 @@ class RelationalBlock(nn.Module):
 
     def reset_parameters(self) -> None:
         """Draw the block's weights afresh, as at construction (the PyG convention)."""
-        for module in self.modules():
-            if module is not self and hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+        reset_submodules(self)
 
     def forward(self, h: torch.Tensor, edges) -> torch.Tensor:
         """Dense: ``h`` node-major (nodes, batch, hidden) and ``edges`` the propagation matrix
@@ -251,13 +262,10 @@ class KGFGNN(nn.Module):
 
     def reset_parameters(self) -> None:
         """Draw every learnable weight afresh, as at construction (the PyG convention)."""
-        for module in self.modules():
-            if module is self:
-                continue
-            if isinstance(module, nn.MultiheadAttention):
-                module._reset_parameters()
-            elif hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+        reset_submodules(self)
+        if self.aux_index:
+            nn.init.xavier_uniform_(self.aux_weight)
+            nn.init.zeros_(self.aux_bias)
 
     def _batched_edges(self, target: str, batch_size: int):
         """Disjoint union of ``batch_size`` copies of a target graph: (edge_index, edge_type)

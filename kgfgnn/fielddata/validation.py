@@ -53,10 +53,14 @@ def annual_ef_against_field(seasonal: pd.DataFrame, field_ef: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
-def twin_ef_agreement(paired: pd.DataFrame, by: tuple[str, ...] = ("climate", "crop", "window"),
+AGREEMENT_CLASSES = {"climate class": "climate", "crop": "crop", "window": "window"}
+
+
+def twin_ef_agreement(paired: pd.DataFrame, by: dict[str, str] | None = None,
                       measured: str = "ef_pct", twin: str = "twin_ef_window_pct"
                       ) -> pd.DataFrame:
-    """The twin's window EF against the measured EF per class of each column in ``by``:
+    """The twin's window EF against the measured EF per class of each column of ``by`` (label
+    -> column; default :data:`AGREEMENT_CLASSES`):
     treatments, both medians, the median bias (twin - measured) and the rank correlation
     over the treatments where both are known (NaN where fewer than 3 or a side is constant)."""
     def row(part: pd.DataFrame) -> dict[str, float]:
@@ -69,5 +73,5 @@ def twin_ef_agreement(paired: pd.DataFrame, by: tuple[str, ...] = ("climate", "c
     def per_class(column: str) -> pd.DataFrame:
         return pd.DataFrame({name: row(part) for name, part in paired.groupby(column)}
                             ).T.rename_axis(column)
-    return pd.concat({column.replace("climate", "climate class"): per_class(column)
-                      for column in by})
+    return pd.concat({label: per_class(column)
+                      for label, column in (by or AGREEMENT_CLASSES).items()})
