@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from kgfgnn.evaluate import folds
+from kgfgnn.experiment.evaluate import folds
 from kgfgnn.graphs import build_multigraph
 from kgfgnn.simulate.dataset import load_seasonal
 from kgfgnn.train import KGFGNNRegressor

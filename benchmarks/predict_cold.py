@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from kgfgnn.bundles import save_bundle
+from kgfgnn.experiment.study import fit_approach
 from kgfgnn.fielddata.dose_response import load_dose_response
 from kgfgnn.fielddata.model_bundle import make_bundle
 from kgfgnn.fielddata.protocol import FieldProtocol, dose_study
-from kgfgnn.fielddata.study import fit_approach
 
 # one predict call in a fresh interpreter; reports the heavy modules it imported
 CALL = """

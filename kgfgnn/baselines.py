@@ -4,7 +4,8 @@ Every baseline predicts one target on the same signed-log scale as KG-FGNN (thro
 :class:`LogTargetRegressor`, which, like KG-FGNN, keeps predictions within the training
 targets' range widened by 10 % on that scale, so that no model extrapolates exponentially),
 after standardising the inputs where the model needs it.
-The search: ``n_iter`` candidates drawn from the spaces of :mod:`kgfgnn.spaces`, scored on
+The search: ``n_iter`` candidates drawn from the spaces of :mod:`kgfgnn.experiment.spaces`,
+scored on
 one 25 % hold-out of the training fold (no test data is ever seen), then refitted on the
 whole fold.
 """
@@ -32,13 +33,13 @@ from sklearn.svm import SVR
 from sklearn.utils.validation import check_is_fitted
 from xgboost import XGBRegressor
 
+from kgfgnn.experiment.search import Family, grouped_holdout, random_search
+from kgfgnn.experiment.spaces import SIMULATED, space
 from kgfgnn.scales import signed_expm1, signed_log1p
-from kgfgnn.search import Family, grouped_holdout, random_search
-from kgfgnn.spaces import SIMULATED, space
 
 
 def _models(seed: int) -> dict[str, tuple[object, dict, bool]]:
-    """name -> (estimator, search space (:mod:`kgfgnn.spaces`), needs scaling)."""
+    """name -> (estimator, search space (:mod:`kgfgnn.experiment.spaces`), needs scaling)."""
     estimators = {
         "ridge": (Ridge(), True),
         "svr": (SVR(), True),
@@ -139,7 +140,7 @@ def valid_candidates(name: str, candidates: list[dict], fit_rows: int) -> list[d
 
 
 def baseline_family(name: str) -> Family:
-    """The baseline as a family of the one search (:mod:`kgfgnn.search`)."""
+    """The baseline as a family of the one search (:mod:`kgfgnn.experiment.search`)."""
     models = _models(0)
     if name not in models:
         raise ValueError(f"baseline={name!r}: allowed values are {list(models)}")
@@ -148,7 +149,8 @@ def baseline_family(name: str) -> Family:
 
 def tune_baseline(name: str, X: np.ndarray, y: np.ndarray, seed: int, n_iter: int,
                   groups: np.ndarray | None = None):
-    """:func:`kgfgnn.search.random_search` of ``n_iter`` candidates scored on the signed-log
+    """:func:`kgfgnn.experiment.search.random_search` of ``n_iter`` candidates scored on the
+    signed-log
     scale on a 25 % hold-out of rows, or of whole ``groups`` (sites, countries) where given;
     the best refitted on all X."""
     family = baseline_family(name)

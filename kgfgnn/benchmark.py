@@ -3,26 +3,21 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed, parallel_backend
 
 from kgfgnn import __version__
-from kgfgnn.atomic import atomic_path
-from kgfgnn.evaluate import SPLITS, corrected_paired_test, folds, interval_verdict
+from kgfgnn.experiment.evaluate import SPLITS, corrected_paired_test, folds, interval_verdict
+from kgfgnn.experiment.runner import cache_path, cached_call, run_each
 from kgfgnn.nested import CHOSEN_GBM, GBMS, GNN, TABM, NestedConfig, chosen_gbm, run_family
 from kgfgnn.scales import signed_log1p
 from kgfgnn.seeds import spawn
 from kgfgnn.tables import number
 from kgfgnn.threads import single_threaded
 from kgfgnn.variables import TASKS
-from kgfgnn.workers import default_workers
 
 
 @dataclass
@@ -104,28 +99,23 @@ def _run_task(task: Unit, features: pd.DataFrame, targets: pd.DataFrame,
 def _cached_task(cache: str, task: Unit, features: pd.DataFrame, targets: pd.DataFrame,
                  groups: np.ndarray, autoencoder: dict[str, list[str]], keep: tuple[str, ...],
                  config: BenchmarkConfig, inputs: dict[str, list[str]]):
-    """:func:`_run_task`, its result kept under ``cache`` (written atomically) so that an
-    interrupted run resumes where it stopped; the key covers the unit (its rows and whether it
-    fits the ablations), the search configuration, the inputs and the package version."""
-    if not cache:
-        return _run_task(task, features, targets, groups, autoencoder, keep, config, inputs)
-    digest = hashlib.sha256(repr((
-        __version__, task.task, task.split, task.seed, task.fold, task.family,
-        *((task.size,) if task.size else ()),  # benchmark units keep their earlier keys
-        task.ablations, task.draw_seed, task.train.tolist(), asdict(config.nested),
-        autoencoder[task.task], inputs[task.task], keep,
-        pd.util.hash_pandas_object(features).sum(), pd.util.hash_pandas_object(targets).sum(),
-        groups.tolist())).encode()).hexdigest()[:24]
-    size = f"n{task.size}-" if task.size else ""
-    path = (Path(cache) / f"{task.task}-{task.split}-{task.seed}-{task.fold}-{size}"
-                          f"{task.family}-{digest}.joblib")
-    if path.exists():
-        return joblib.load(path)
-    out = _run_task(task, features, targets, groups, autoencoder, keep, config, inputs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        joblib.dump(out, tmp)
-    return out
+    """:func:`_run_task`, its result kept under ``cache`` (:func:`kgfgnn.experiment.runner.
+    cached_call`) so that an interrupted run resumes where it stopped; the key covers the unit
+    (its rows and whether it fits the ablations), the search configuration, the inputs and the
+    package version."""
+    path = None
+    if cache:
+        key = (__version__, task.task, task.split, task.seed, task.fold, task.family,
+               *((task.size,) if task.size else ()),  # benchmark units keep their earlier keys
+               task.ablations, task.draw_seed, task.train.tolist(), asdict(config.nested),
+               autoencoder[task.task], inputs[task.task], keep,
+               pd.util.hash_pandas_object(features).sum(),
+               pd.util.hash_pandas_object(targets).sum(), groups.tolist())
+        size = f"n{task.size}-" if task.size else ""
+        path = cache_path(cache, f"{task.task}-{task.split}-{task.seed}-{task.fold}-{size}"
+                                 f"{task.family}", key)
+    return cached_call(path, _run_task, task, features, targets, groups, autoencoder, keep,
+                       config, inputs)
 
 
 def run_benchmark(features: pd.DataFrame, targets: pd.DataFrame, groups: np.ndarray,
@@ -184,17 +174,10 @@ def run_units(units: list[Unit], features: pd.DataFrame, targets: pd.DataFrame,
     cost = {GNN: 0, TABM: 1}
     units = sorted(units, key=lambda t: (t.task != "plan", t.split != "leave_countries_out",
                                          t.size, t.seed, t.fold, cost.get(t.family, 2)))
-    call = delayed(_cached_task)
     selections = {t: list(cols) for t, cols in autoencoder.items()}
-    jobs = (call(cache, unit, features, targets, groups, selections, tuple(keep), config,
-                 inputs)
-            for unit in units)
-    if scheduler:
-        from distributed import Client
-
-        with Client(scheduler), parallel_backend("dask"):
-            return Parallel()(jobs)
-    return Parallel(n_jobs=default_workers(workers), backend="loky")(jobs)
+    return run_each(_cached_task, [(cache, unit, features, targets, groups, selections,
+                                    tuple(keep), config, inputs) for unit in units],
+                    workers, scheduler)
 
 
 def collect(done: list) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -270,7 +253,8 @@ def paired_differences(results: pd.DataFrame, level: float = 0.95) -> pd.DataFra
 
 CLAIM_VERDICTS = {"lower": "KG-FGNN better", "higher": "GBM better",
                   "undetermined": "no difference established"}
-"""The claim's verdict from KG-FGNN − GBM's interval (:func:`kgfgnn.evaluate.interval_verdict`)."""
+"""The claim's verdict from KG-FGNN − GBM's interval
+(:func:`kgfgnn.experiment.evaluate.interval_verdict`)."""
 
 
 def claim_check(results: pd.DataFrame, level: float = 0.95, metric: str = "rmse",

@@ -63,8 +63,8 @@ def n_response_values(out_dir: Path, task: str = "plan",
 def field_values(out_dir: Path) -> dict[str, object]:
     """For the dose-response studies and the Carey sites: the best real-only and the best
     knowledge-based approach per design, their R², the difference and the verdict
-    (:func:`kgfgnn.fielddata.report.answers` on the exported per-fold results)."""
-    from kgfgnn.fielddata.report import against_best_real_only, answers, design_summary
+    (:func:`kgfgnn.experiment.report.answers` on the exported per-fold results)."""
+    from kgfgnn.experiment.report import against_best_real_only, answers, design_summary
 
     values: dict[str, object] = {}
     for name, file in (("dose", "dose_response_results.csv"),

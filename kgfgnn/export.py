@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from kgfgnn.atomic import atomic_path, write_csv, write_json
-from kgfgnn.evaluate import summarise
+from kgfgnn.experiment.evaluate import summarise
 
 # the real-data protocol's results folder -> (book table, unit of its metrics)
 FIELD_BOOK_TABLES = {"dose_response": ("book_dose_response.csv",
@@ -111,7 +111,7 @@ def export_results(artefact_dir: str | Path, out_dir: str | Path,
         path = artefact_dir / folder / "results.parquet"
         if not path.is_file():
             continue
-        from kgfgnn.evaluate import format_table
+        from kgfgnn.experiment.evaluate import format_table
 
         full = pd.read_parquet(path).query("curve_point == 'all'")
         present = tuple(m for m in ("r2", "rmse", "mae", "rmse_log") if m in full)

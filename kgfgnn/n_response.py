@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from kgfgnn.evaluate import interval_verdict
+from kgfgnn.experiment.evaluate import interval_verdict
 from kgfgnn.simulate.dataset import SITE_YEAR as RESPONSE_KEYS
 from kgfgnn.simulate.dataset import ipcc_class
 from kgfgnn.simulate.validation import IPCC_2019_EF1_PCT

@@ -1,7 +1,8 @@
 """The nested benchmark's model families: what each one searches, and one outer fold run.
 
 Inside every outer training fold, each family draws the same number of candidates from its
-space and runs :func:`kgfgnn.search.halving_search` on one inner hold-out grouped like the
+space and runs :func:`kgfgnn.experiment.search.halving_search` on one inner hold-out grouped
+like the
 outer test (whole countries out of country, random rows for random CV). What a user must
 choose in advance is in the space: the inputs (the autoencoder's selection, a per-target
 mutual-information selection made on the fitting rows, or all candidate variables) for every
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 from sklearn.feature_selection import mutual_info_regression
 from sklearn.model_selection import ShuffleSplit
 from sklearn.pipeline import Pipeline
@@ -29,17 +30,18 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from kgfgnn.baselines import BASELINES, LogTargetRegressor, baseline_family, valid_candidates
-from kgfgnn.evaluate import metrics
+from kgfgnn.experiment.evaluate import metrics
+from kgfgnn.experiment.search import MIN_GROUPS, Family, Halving, grouped_holdout, halving_search
+from kgfgnn.experiment.spaces import EDGE_CHOICES, GRAPHS, INPUT_SETS, PATHWAYS, SIMULATED, space
 from kgfgnn.graphs import DATA_TYPE, KNOWLEDGE_TYPE, build_multigraph
 from kgfgnn.knowledge import SUPERVISION
 from kgfgnn.scales import signed_log1p
-from kgfgnn.search import MIN_GROUPS, Family, Halving, grouped_holdout, halving_search
-from kgfgnn.spaces import EDGE_CHOICES, GRAPHS, INPUT_SETS, PATHWAYS, SIMULATED, space
 from kgfgnn.tabm import TabMRegressor
-from kgfgnn.train import DEFAULTS, KGFGNNRegressor
+from kgfgnn.train import KGFGNNRegressor
 from kgfgnn.variables import CANDIDATES, check_task
 
-# The choices (inputs, edges, graph, pathway) are declared with the spaces (kgfgnn.spaces).
+# The choices (inputs, edges, graph, pathway) are declared with the spaces
+# (kgfgnn.experiment.spaces).
 # KG-FGNN's process pathway: kept whole with the simulated states and process rates as
 # supervised intermediate nodes; kept whole with those nodes latent (unsupervised); or
 # contracted onto the input nodes (the seed paper's graph over selected variables).
@@ -142,12 +144,13 @@ class ColumnSubset(TransformerMixin, BaseEstimator):
 class GraphKGFGNN(RegressorMixin, BaseEstimator):
     """KG-FGNN whose graph is built on its own training rows: nodes = ``nodes``, knowledge
     and/or data edges (``edges``), one graph per target or one shared (``graph``), the
-    process pathway kept whole or contracted (``pathway``, see :data:`PATHWAYS`).
+    process pathway kept whole or contracted (``pathway``, see :data:`PATHWAYS`); the network
+    is trained by a clone of ``trainer`` given that graph.
 
     With ``pathway="supervised"``, ``X`` passed to :meth:`fit` must also hold the simulated
     values of the intermediate nodes (:data:`kgfgnn.knowledge.SUPERVISION`); they are
-    auxiliary targets in training only (weight ``aux_weight``): :meth:`predict` reads the
-    ``nodes`` columns alone.
+    auxiliary targets in training only (the trainer's ``aux_weight``): :meth:`predict` reads
+    the ``nodes`` columns alone.
 
     Parameters
     ----------
@@ -158,13 +161,14 @@ class GraphKGFGNN(RegressorMixin, BaseEstimator):
     graph : {"per_target", "shared"}
     pathway : {"supervised", "latent", "contracted"}
         The process pathway (:data:`PATHWAYS`).
-    aux_weight, corr_threshold
-        Loss weight of supervised intermediate nodes; |r| threshold of data edges.
+    corr_threshold : float
+        |r| threshold of data edges.
     targets : tuple of str
         Target names when ``y`` is an array.
-    layer, hidden, n_layers, dropout, readout, lr, weight_decay, epochs, patience,
-    batch_size, random_state, device
-        Passed to :class:`kgfgnn.train.KGFGNNRegressor`.
+    trainer : KGFGNNRegressor or None
+        The configured trainer (network, optimiser, epochs, seed; its ``spec`` is set at
+        :meth:`fit`); None: :class:`~kgfgnn.train.KGFGNNRegressor`'s defaults. Its settings
+        are reached as ``trainer__<name>`` (``set_params``, ``get_params(deep=True)``).
 
     Attributes
     ----------
@@ -178,38 +182,21 @@ class GraphKGFGNN(RegressorMixin, BaseEstimator):
     Examples
     --------
     >>> model = GraphKGFGNN(nodes=tuple(TASKS["plan"]), pathway="supervised",
-    ...                     targets=("n2o", "co2", "ch4")).fit(X, Y)   # doctest: +SKIP
+    ...                     targets=("n2o", "co2", "ch4"),
+    ...                     trainer=KGFGNNRegressor(hidden=64)).fit(X, Y)   # doctest: +SKIP
     """
 
     def __init__(self, *, nodes: tuple[str, ...] = (), edges: str = "both",
                  graph: str = "per_target", pathway: str = "contracted",
-                 aux_weight: float = DEFAULTS["aux_weight"], corr_threshold: float = 0.3,
-                 layer: str = DEFAULTS["layer"], hidden: int = DEFAULTS["hidden"],
-                 n_layers: int = DEFAULTS["n_layers"], dropout: float = DEFAULTS["dropout"],
-                 readout: str = DEFAULTS["readout"], lr: float = DEFAULTS["lr"],
-                 weight_decay: float = DEFAULTS["weight_decay"],
-                 epochs: int = DEFAULTS["epochs"], patience: int = DEFAULTS["patience"],
-                 batch_size: int = DEFAULTS["batch_size"], targets: tuple[str, ...] = (),
-                 random_state: int = 0, device: str = DEFAULTS["device"]):
+                 corr_threshold: float = 0.3, targets: tuple[str, ...] = (),
+                 trainer: KGFGNNRegressor | None = None):
         self.nodes = nodes
-        self.targets = targets
         self.edges = edges
         self.graph = graph
         self.pathway = pathway
-        self.aux_weight = aux_weight
         self.corr_threshold = corr_threshold
-        self.layer = layer
-        self.hidden = hidden
-        self.n_layers = n_layers
-        self.dropout = dropout
-        self.readout = readout
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.epochs = epochs
-        self.patience = patience
-        self.batch_size = batch_size
-        self.random_state = random_state
-        self.device = device
+        self.targets = targets
+        self.trainer = trainer
 
     def fit(self, X: pd.DataFrame, y):
         """``y``: a DataFrame, or an array with one column per name in ``targets``."""
@@ -240,18 +227,29 @@ class GraphKGFGNN(RegressorMixin, BaseEstimator):
                                 for n in supervised}, index=X.index) if supervised else None
         self.n_features_in_ = X.shape[1]
         self.spec_ = spec
-        self.regressor_ = KGFGNNRegressor(
-            spec=spec, layer=self.layer, hidden=self.hidden, n_layers=self.n_layers,
-            dropout=self.dropout, readout=self.readout, lr=self.lr,
-            weight_decay=self.weight_decay, epochs=self.epochs, patience=self.patience,
-            batch_size=self.batch_size, random_state=self.random_state,
-            aux_weight=self.aux_weight, device=self.device).fit(X, y, aux=aux)
+        trainer = KGFGNNRegressor() if self.trainer is None else self.trainer
+        self.regressor_ = clone(trainer).set_params(spec=spec).fit(X, y, aux=aux)
         self.history_ = self.regressor_.history_
         return self
 
     def predict(self, X) -> np.ndarray:
         check_is_fitted(self, "regressor_")
         return np.asarray(self.regressor_.predict(X)).reshape(len(X), -1)
+
+
+# GraphKGFGNN's own settings in a candidate; every other key configures its trainer
+GRAPH_SETTINGS = ("edges", "graph", "pathway", "corr_threshold")
+
+
+def graph_kgfgnn(params: dict, nodes: tuple[str, ...], targets: tuple[str, ...],
+                 **trainer_settings) -> GraphKGFGNN:
+    """GraphKGFGNN from one flat candidate of the search (:data:`GNN_SPACE`'s names): the
+    graph's settings (:data:`GRAPH_SETTINGS`) to the wrapper, the rest, with
+    ``trainer_settings``, to its trainer."""
+    graph = {k: v for k, v in params.items() if k in GRAPH_SETTINGS}
+    trained = {k: v for k, v in params.items() if k not in GRAPH_SETTINGS}
+    return GraphKGFGNN(nodes=nodes, targets=targets, **graph,
+                       trainer=KGFGNNRegressor(**trainer_settings | trained))
 
 
 @dataclass(frozen=True)
@@ -332,10 +330,11 @@ def gnn_family(sets: InputSets, targets: list[str], config: NestedConfig) -> Fam
         p = dict(p)
         inputs = p.pop("inputs")
         p.setdefault("epochs", config.epochs)
-        return GraphKGFGNN(nodes=tuple(sets.columns(inputs)), layer=config.layer,
-                           corr_threshold=config.corr_threshold, patience=config.patience,
-                           batch_size=config.batch_size, targets=tuple(targets),
-                           random_state=seed, device=config.device, **p)
+        p.setdefault("corr_threshold", config.corr_threshold)
+        return graph_kgfgnn(p, tuple(sets.columns(inputs)), tuple(targets),
+                            layer=config.layer, patience=config.patience,
+                            batch_size=config.batch_size, random_state=seed,
+                            device=config.device)
     return Family(GNN, build, GNN_SPACE | {"inputs": list(INPUT_SETS)})
 
 

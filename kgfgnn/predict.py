@@ -9,15 +9,12 @@ import numpy as np
 import pandas as pd
 
 from kgfgnn.atomic import atomic_path
-from kgfgnn.bundles import KINDS, BundleError, load_bundle
-from kgfgnn.fielddata.datasets import CAREY, DATASETS, DOSE_RESPONSE
+from kgfgnn.bundles import BundleError, load_bundle
+from kgfgnn.datasets import adapter
+from kgfgnn.fielddata.datasets import CAREY, DOSE_RESPONSE
 from kgfgnn.fielddata.schema import FieldInputError
 
-PREDICTION_COLUMN = "predicted_emission_g_n2o_n_ha_day"
 MAX_N_RATE = 2000.0  # kg N/ha, as the dose-response schema (kgfgnn/fielddata/datasets.py)
-# Same interval columns as the dose-response model (90 % conformal interval, same unit as the
-# prediction: here g N2O-N/ha/day).
-LOWER_COLUMN, UPPER_COLUMN = "n2o_lower_90", "n2o_upper_90"
 
 
 class PredictionInputError(ValueError):
@@ -97,15 +94,14 @@ def predict_csv(model_path: str | Path, input_path: str | Path,
     (columns of ``kensyn_n2o_dose_response.csv``, 90 % intervals, digital twin) or the Carey
     data (``fertilizer``, ``carbon``, ``n.input``; 90 % split-conformal intervals from its
     grouped-CV residuals; the approach chosen by grouped CV)."""
-    from kgfgnn.fielddata import model_bundle as dose
-
     model_path, input_path, output_path = Path(model_path), Path(input_path), Path(output_path)
     check_writable(output_path)
     try:
         bundle = load_bundle(model_path)
     except BundleError as err:
         raise PredictionInputError(str(err)) from None
-    schema = DATASETS[KINDS[bundle["kind"]]]
+    data_set = adapter(bundle["kind"])
+    schema = data_set.schema
     other = CAREY if schema is DOSE_RESPONSE else DOSE_RESPONSE
     frame = read_input_csv(input_path, schema.text_columns())
     if not schema.matches(frame) and other.matches(frame):
@@ -116,26 +112,15 @@ def predict_csv(model_path: str | Path, input_path: str | Path,
         valid = schema.validate(frame)
     except FieldInputError as err:
         raise PredictionInputError(f"input file {input_path}: {err}") from None
-    if schema is DOSE_RESPONSE:
-        try:
-            out = dose.predict_dose(bundle, valid, n_rates)
-        except FieldInputError as err:
-            raise PredictionInputError(f"input file {input_path}: {err}") from None
-        write_output(out, output_path)
-        return len(out)
-    if len(bundle.get("residuals", ())) == 0 or "clip_range" not in bundle:
+    if data_set.name == "carey" and (len(bundle.get("residuals", ())) == 0
+                                     or "clip_range" not in bundle):
         raise PredictionInputError(
             f"model file {model_path} has no conformal calibration residuals or prediction "
             "range (written by an older version): re-run notebook 05_realworld to write the "
             "model again")
-    from kgfgnn.fielddata.carey import predict_carey  # the Carey study, for its bundles
-    from kgfgnn.fielddata.carey_data import map_real
-
-    frame = valid
-    if n_rates:
-        frame = pd.concat([frame.assign(**{"n.input": r}) for r in n_rates], ignore_index=True)
-    out = frame.copy()
-    out[PREDICTION_COLUMN], out[LOWER_COLUMN], out[UPPER_COLUMN] = predict_carey(
-        bundle, map_real(frame))
+    try:
+        out = data_set.predict_rows(bundle, valid, n_rates)
+    except FieldInputError as err:
+        raise PredictionInputError(f"input file {input_path}: {err}") from None
     write_output(out, output_path)
     return len(out)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from kgfgnn.benchmark import BenchmarkConfig, Unit, claim_check, collect, run_units, unit_draw_seed
-from kgfgnn.evaluate import folds
+from kgfgnn.experiment.evaluate import folds
 from kgfgnn.nested import CHOSEN_GBM, GBMS, GNN
 from kgfgnn.seeds import spawn
 from kgfgnn.simulate.dataset import SITE_YEAR

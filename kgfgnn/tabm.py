@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.impute import SimpleImputer
 from sklearn.utils.validation import check_is_fitted
 
-from kgfgnn.search import grouped_holdout
+from kgfgnn.experiment.search import grouped_holdout
 from kgfgnn.train import resolve_device
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import numpy as np
@@ -403,10 +402,3 @@ class KGFGNNRegressor(RegressorMixin, BaseEstimator):
         self.model_.eval()
         return self, ckpt["extra"]
 
-
-# The trainer's defaults, declared once (in KGFGNNRegressor's signature): the wrappers that
-# build their own graph (the benchmark's GraphKGFGNN, the field data's FieldKGFGNN) take
-# their defaults from here, so that a changed default reaches every configuration.
-DEFAULTS: dict[str, object] = {
-    name: p.default for name, p in inspect.signature(KGFGNNRegressor.__init__).parameters.items()
-    if name != "self"}

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from kgfgnn.baselines import BASELINES, make_baseline, tune_baseline
-from kgfgnn.evaluate import folds, metrics, paired_test, summarise
+from kgfgnn.experiment.evaluate import folds, metrics, paired_test, summarise
 
 
 @pytest.mark.parametrize("name", BASELINES)
@@ -16,7 +16,7 @@ def test_each_baseline_tunes_and_predicts(name):
     assert pred.shape == (120,)
     assert metrics(y, pred)["r2"] > 0.3
     from kgfgnn.baselines import _models
-    from kgfgnn.search import Family
+    from kgfgnn.experiment.search import Family
 
     space = _models(0)[name][1]
     drawn = Family(name, lambda p, s: None, space).candidates(2, 0)
@@ -67,7 +67,7 @@ def _cv_results(shift: float, noise: float, n_seeds: int = 3, n_folds: int = 5):
 def test_corrected_t_test_interval_is_wider_than_the_naive_one():
     from scipy import stats
 
-    from kgfgnn.evaluate import corrected_paired_test
+    from kgfgnn.experiment.evaluate import corrected_paired_test
 
     res = _cv_results(shift=-0.5, noise=0.2)
     out = corrected_paired_test(res, "a", "b")
@@ -82,7 +82,7 @@ def test_corrected_t_test_interval_is_wider_than_the_naive_one():
 
 
 def test_stability_is_the_spread_over_seeds_and_folds():
-    from kgfgnn.evaluate import stability
+    from kgfgnn.experiment.evaluate import stability
 
     res = _cv_results(shift=0.0, noise=2.0).assign(split="random", target="n2o")
     table = stability(res).set_index("model")

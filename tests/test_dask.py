@@ -26,7 +26,7 @@ def test_every_data_set_runs_on_a_dask_cluster():
     from test_nested import _data
 
     from kgfgnn.benchmark import BenchmarkConfig, run_benchmark
-    from kgfgnn.fielddata.study import run_study
+    from kgfgnn.experiment.study import run_study
     from kgfgnn.nested import NestedConfig
 
     study = _synthetic()

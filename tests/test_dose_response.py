@@ -9,6 +9,7 @@ import pytest
 
 from kgfgnn.bundles import save_bundle
 from kgfgnn.cli import main
+from kgfgnn.experiment.study import fit_approach
 from kgfgnn.fielddata.design import (
     CATEGORICAL,
     LN_WINDOW,
@@ -36,7 +37,6 @@ from kgfgnn.fielddata.protocol import (
     dose_study,
     splits,
 )
-from kgfgnn.fielddata.study import fit_approach
 
 
 def test_data_and_field_emission_factors():
@@ -135,9 +135,10 @@ def test_leave_climate_out_never_shares_a_climate_group():
         assert not set(groups[train]) & set(groups[test])
 
 
-def test_protocol_tables_do_not_depend_on_the_number_of_workers():
-    from kgfgnn.fielddata.protocol import run_protocol
+def test_protocol_tables_do_not_depend_on_the_number_of_workers_or_the_cache(tmp_path):
+    from kgfgnn.datasets.dose_response import DoseResponse
 
+    adapter = DoseResponse()
     data = load_dose_response()
     keep = sorted(data.Ref_num.unique())[:24]
     data = data[data.Ref_num.isin(keep)].reset_index(drop=True)
@@ -145,12 +146,20 @@ def test_protocol_tables_do_not_depend_on_the_number_of_workers():
                              gnn_epochs=2, n_members=2)
     approaches = ("real_only:loglinear", "real_only:hist_gradient_boosting",
                   "real_only:mixed_model", "real_only:kg_fgnn")
-    one, p_one, _ = run_protocol(data, None, protocol, seed=3, workers=1,
-                                 approaches=approaches)
-    two, p_two, _ = run_protocol(data, None, protocol, seed=3, workers=2,
-                                 approaches=approaches)
+    one, p_one, study = adapter.run(data, None, protocol, seed=3, workers=1,
+                                    approaches=approaches)
+    two, p_two, _ = adapter.run(data, None, protocol, seed=3, workers=2, approaches=approaches)
     pd.testing.assert_frame_equal(one, two)
     pd.testing.assert_frame_equal(p_one, p_two)
+    # the runner's cache: one file per (design, seed, fold); a rerun reads them back
+    cached, p_cached, _ = adapter.run(data, None, protocol, seed=3, workers=2,
+                                      approaches=approaches, cache=str(tmp_path))
+    assert len(list(tmp_path.glob("dose_response-*.joblib"))) == len(study.splits)
+    again, p_again, _ = adapter.run(data, None, protocol, seed=3, workers=1,
+                                    approaches=approaches, cache=str(tmp_path))
+    for frame in (cached, again):
+        pd.testing.assert_frame_equal(frame, one)
+    pd.testing.assert_frame_equal(p_again, p_one)
     assert set(one.design) == {"grouped", "leave_climate_out"}
     assert set(one[one.design == "grouped"].curve_point) == {"6", "all"}
     assert set(one.model) == set(approaches)

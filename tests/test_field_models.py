@@ -10,15 +10,15 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import Ridge
 
+from kgfgnn.experiment.search import Family, grouped_holdout, random_search
+from kgfgnn.experiment.study import ColumnPrediction
 from kgfgnn.fielddata.estimators import (
     CalibratedTwin,
     LogLinearDoseResponse,
     MixedInterceptRegressor,
     TwinResidualRegressor,
 )
-from kgfgnn.fielddata.knowledge_gnn import FieldKGFGNN
-from kgfgnn.fielddata.study import ColumnPrediction
-from kgfgnn.search import Family, grouped_holdout, random_search
+from kgfgnn.fielddata.knowledge_gnn import FieldKGFGNN, field_trainer
 from kgfgnn.simulate.windows import (
     WINDOW_DAYS,
     emitted_column,
@@ -135,8 +135,8 @@ def test_residual_learning_adds_the_twin_back():
     (lambda: CalibratedTwin(), {}),
     (lambda: TwinResidualRegressor(base=Ridge()), {}),
     (lambda: ColumnPrediction(column="twin_log_n2o_window"), {}),
-    (lambda: FieldKGFGNN(nodes=("N_rate", "ln_window_days"), epochs=2, hidden=8,
-                         n_members=2), {"groups": True}),
+    (lambda: FieldKGFGNN(nodes=("N_rate", "ln_window_days"), n_members=2,
+                         trainer=field_trainer(epochs=2, hidden=8)), {"groups": True}),
 ])
 def test_estimator_contract(make, fit_kw):
     """The estimators of the real-data protocol (FieldKGFGNN as the Carey data configure it:
@@ -198,7 +198,8 @@ def test_field_kgfgnn_ensemble_and_pretrained_members_unchanged(tiny_simulation)
     before = [{k: v.clone() for k, v in m.model_.state_dict().items()}
               for m in pretrained["members"]]
     tuned = FieldKGFGNN(pretrained=pretrained, n_members=3, fine_tune_epochs=2,
-                        probe_epochs=1, lr=6e-3, dropout=0.25).fit(X, y, groups)
+                        probe_epochs=1, trainer=field_trainer(lr=6e-3, dropout=0.25)
+                        ).fit(X, y, groups)
     assert len(tuned.members_) == 3
     for member in tuned.members_:  # the searched settings, not the pretraining ones, apply
         rates = member.history_.groupby("stage", sort=False).lr.first()
@@ -210,7 +211,8 @@ def test_field_kgfgnn_ensemble_and_pretrained_members_unchanged(tiny_simulation)
                                               for m in tuned.members_], axis=0))
     for b, m in zip(before, pretrained["members"], strict=True):
         assert all(torch.equal(b[k], v) for k, v in m.model_.state_dict().items())
-    scratch = FieldKGFGNN(epochs=2, hidden=8, n_members=2).fit(X, y, groups)
+    scratch = FieldKGFGNN(trainer=field_trainer(epochs=2, hidden=8), n_members=2
+                          ).fit(X, y, groups)
     assert np.isfinite(scratch.predict(X)).all()
 
 

@@ -35,7 +35,7 @@ def import_graph() -> nx.DiGraph:
 
 def test_the_import_graph_has_edges():
     graph = import_graph()
-    assert graph.has_edge("kgfgnn.fielddata.protocol", "kgfgnn.search")
+    assert graph.has_edge("kgfgnn.fielddata.protocol", "kgfgnn.experiment.search")
     assert graph.has_edge("kgfgnn.fielddata.model_bundle", "kgfgnn.simulate.twins")
 
 

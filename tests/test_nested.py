@@ -10,6 +10,7 @@ from sklearn.linear_model import Ridge
 
 from kgfgnn import benchmark, nested
 from kgfgnn.benchmark import BenchmarkConfig, claim_check, run_benchmark
+from kgfgnn.experiment.search import Family, Halving, halving_search
 from kgfgnn.nested import (
     GNN,
     InputSets,
@@ -21,7 +22,7 @@ from kgfgnn.nested import (
     protocol_table,
     run_family,
 )
-from kgfgnn.search import Family, Halving, halving_search
+from kgfgnn.train import KGFGNNRegressor
 from kgfgnn.variables import CANDIDATES, PROCESS_FLUXES
 
 
@@ -259,7 +260,6 @@ def test_benchmark_units_resume_from_the_cache(tmp_path, monkeypatch):
 
 def _gnn():
     from kgfgnn.graphs import build_multigraph
-    from kgfgnn.train import KGFGNNRegressor
 
     X, Y = _simulated_like(80)
     spec = build_multigraph(X, Y, ["n_rate_kg_ha", "wfps_mean_0_15", "soil_oc_pct"],
@@ -269,8 +269,9 @@ def _gnn():
 
 @pytest.mark.parametrize("make", [
     lambda: _gnn(),
-    lambda: (nested.GraphKGFGNN(nodes=("n_rate_kg_ha", "soil_oc_pct"), hidden=8, epochs=3,
-                                targets=("n2o", "co2")), *_simulated_like(80)),
+    lambda: (nested.GraphKGFGNN(nodes=("n_rate_kg_ha", "soil_oc_pct"), targets=("n2o", "co2"),
+                                trainer=KGFGNNRegressor(hidden=8, epochs=3)),
+             *_simulated_like(80)),
     lambda: (benchmark_pipeline(), *_simulated_like(80)),
     lambda: (nested.TabMRegressor(n_epochs=2, d_block=16, n_blocks=1, tabm_k=2),
              *_simulated_like(80)),
@@ -344,3 +345,28 @@ def test_each_benchmark_unit_draws_its_own_candidates(monkeypatch):
     assert len(draws) == 4 and len(set(draws)) == 4  # 2 seeds x 2 folds, each its own draw
     assert set(draws) == {benchmark.unit_draw_seed(0, s, k, "plan", "leave_countries_out")
                           for s in range(2) for k in range(2)}
+
+
+def test_a_flat_candidate_configures_the_graph_and_the_trainer_it_holds():
+    """The search's flat candidate: the graph's settings go to GraphKGFGNN, every other one
+    to the trainer it holds (reached as ``trainer__<name>``); an unknown name fails."""
+    model = nested.graph_kgfgnn({"edges": "data", "pathway": "latent", "hidden": 64,
+                                 "lr": 1e-3}, ("n_rate_kg_ha",), ("n2o",), random_state=5)
+    assert (model.edges, model.pathway, model.nodes) == ("data", "latent", ("n_rate_kg_ha",))
+    params = model.get_params()
+    assert params["trainer__hidden"] == 64 and params["trainer__lr"] == 1e-3
+    assert params["trainer__random_state"] == 5 and "hidden" not in params
+    model.set_params(trainer__hidden=16)
+    assert model.trainer.hidden == 16
+    with pytest.raises(TypeError, match="hiden"):
+        nested.graph_kgfgnn({"hiden": 3}, ("n_rate_kg_ha",), ("n2o",))
+
+
+def test_graph_kgfgnn_trains_a_clone_of_its_trainer():
+    X, Y = _simulated_like(60)
+    trainer = KGFGNNRegressor(hidden=8, epochs=2, random_state=3)
+    model = nested.GraphKGFGNN(nodes=("n_rate_kg_ha", "soil_oc_pct"), trainer=trainer).fit(X, Y)
+    assert trainer.spec is None and not hasattr(trainer, "model_")  # the template untouched
+    assert model.regressor_.spec is model.spec_ and model.regressor_.hidden == 8
+    direct = KGFGNNRegressor(spec=model.spec_, hidden=8, epochs=2, random_state=3).fit(X, Y)
+    np.testing.assert_array_equal(model.predict(X), direct.predict(X).reshape(len(X), -1))

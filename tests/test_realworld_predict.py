@@ -6,6 +6,8 @@ import pytest
 
 from kgfgnn.bundles import save_bundle
 from kgfgnn.cli import main
+from kgfgnn.datasets.carey import PREDICTION_COLUMN
+from kgfgnn.experiment.intervals import log_residual_coverage
 from kgfgnn.fielddata.carey import KIND, carey_bundle, carey_families, carey_inputs
 from kgfgnn.fielddata.carey_data import (
     FERTILISER_CODES,
@@ -14,10 +16,9 @@ from kgfgnn.fielddata.carey_data import (
     load_real,
     map_real,
 )
-from kgfgnn.fielddata.intervals import log_residual_coverage
 from kgfgnn.fielddata.protocol import FieldProtocol
 from kgfgnn.knowledge import pathway_nodes
-from kgfgnn.predict import PREDICTION_COLUMN, PredictionInputError, validate_input
+from kgfgnn.predict import PredictionInputError, validate_input
 from kgfgnn.scales import signed_expm1, signed_log1p
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kgfgnn.fielddata.study import grouped_splits
+from kgfgnn.experiment.study import grouped_splits
 from kgfgnn.seeds import MODEL, SAMPLE, repetition_seeds, spawn
 
 

@@ -3,9 +3,9 @@
 import pytest
 
 from kgfgnn.baselines import BASELINES, baseline_family
+from kgfgnn.experiment.spaces import MEASURED, SIMULATED, SPACES, families_in, space
 from kgfgnn.fielddata.protocol import FieldProtocol, families
 from kgfgnn.nested import GNN, GNN_SPACE, TABM, TABM_SPACE
-from kgfgnn.spaces import MEASURED, SIMULATED, SPACES, families_in, space
 
 
 def _same(a: dict, b: dict) -> bool:

@@ -1,4 +1,4 @@
-"""The Carey (2007) compilation on the one real-data protocol (:mod:`kgfgnn.fielddata.study`):
+"""The Carey (2007) compilation on the one real-data protocol (:mod:`kgfgnn.experiment.study`):
 484 mean N2O fluxes at 85 sites, recording only the fertiliser type, the N input and the
 soil's organic C (mapped onto the simulation's variables by :mod:`kgfgnn.fielddata.carey_data`).
 
@@ -22,15 +22,14 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 
+from kgfgnn.experiment.intervals import CONFIDENCE, split_conformal_log
+from kgfgnn.experiment.study import RAW, Approach, FieldStudy, grouped_splits
 from kgfgnn.fielddata.carey_data import OBSERVED, TARGET
-from kgfgnn.fielddata.intervals import CONFIDENCE, split_conformal_log
 from kgfgnn.fielddata.protocol import (
-    KNOWLEDGE_KINDS,
     FieldProtocol,
     families,
     shared_approaches,
 )
-from kgfgnn.fielddata.study import RAW, Approach, FieldStudy, grouped_splits, run_study
 from kgfgnn.scales import signed_expm1, signed_log1p
 from kgfgnn.seeds import SAMPLE, spawn
 from kgfgnn.variables import N_FORM_COLUMNS
@@ -107,7 +106,7 @@ def carey_families(protocol: FieldProtocol, knowledge: dict | None):
 def carey_study(real: pd.DataFrame, knowledge: dict, protocol: FieldProtocol, seed: int
                 ) -> FieldStudy:
     """The Carey data (:func:`kgfgnn.fielddata.carey_data.load_real`) as a
-    :class:`~kgfgnn.fielddata.study.FieldStudy`: grouped k-fold by site per seed."""
+    :class:`~kgfgnn.experiment.study.FieldStudy`: grouped k-fold by site per seed."""
     groups = real["group"].astype(str).to_numpy()
     return FieldStudy(
         name="carey", unit="site", y=signed_log1p(real[TARGET].to_numpy(float)),
@@ -117,16 +116,6 @@ def carey_study(real: pd.DataFrame, knowledge: dict, protocol: FieldProtocol, se
         registry=partial(carey_families, protocol), search_iter=protocol.search_iter,
         splits=list(grouped_splits(groups, protocol.n_folds, protocol.n_seeds, seed)),
         knowledge=knowledge, reported=signed_expm1, clip_margin=0.1)
-
-
-def run_carey(real: pd.DataFrame, sim: pd.DataFrame, protocol: FieldProtocol, seed: int,
-              workers: int = 1, approaches: tuple[str, ...] | None = None,
-              scheduler: str = "") -> tuple[pd.DataFrame, pd.DataFrame, FieldStudy]:
-    """Metrics per (seed, fold, approach, training sites), out-of-fold predictions (signed-log
-    scale) and the study (with its knowledge, for the deployed model)."""
-    study = carey_study(real, knowledge_setup(sim, protocol, seed), protocol, seed)
-    results, predictions = run_study(study, workers, approaches, scheduler)
-    return results, predictions, study
 
 
 KIND = "kgfgnn-carey-model"
@@ -158,6 +147,6 @@ def predict_carey(bundle: dict, observed: pd.DataFrame
     return signed_expm1(point), signed_expm1(low), signed_expm1(high)
 
 
-__all__ = ["APPROACHES", "CAREY_MIXED", "CURVE_APPROACHES", "KIND", "KNOWLEDGE_KINDS",
+__all__ = ["APPROACHES", "CAREY_MIXED", "CURVE_APPROACHES", "KIND",
            "carey_bundle", "carey_families", "carey_inputs", "carey_study", "knowledge_setup",
-           "predict_carey", "run_carey"]
+           "predict_carey"]

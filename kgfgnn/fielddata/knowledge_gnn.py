@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from kgfgnn.fielddata.gnn_inputs import (  # noqa: F401 (the inputs' names, re-exported)
@@ -41,11 +41,18 @@ from kgfgnn.fielddata.gnn_inputs import (  # noqa: F401 (the inputs' names, re-e
 from kgfgnn.graphs import GraphSpec, build_multigraph
 from kgfgnn.knowledge import pathway_nodes
 from kgfgnn.seeds import MODEL, SAMPLE, spawn
-from kgfgnn.train import DEFAULTS, KGFGNNRegressor
+from kgfgnn.train import KGFGNNRegressor
 
 # Field data are a few hundred rows: fewer epochs and a shorter patience than the trainer's
-# defaults (train.DEFAULTS: 200 and 20, sized for the simulated benchmark's thousands of rows).
+# defaults (KGFGNNRegressor: 200 and 20, sized for the simulated benchmark's thousands of rows).
 FIELD_EPOCHS, FIELD_PATIENCE = 150, 15  # simulated windows: log-uniform over 5 days to three years
+
+
+def field_trainer(**settings) -> KGFGNNRegressor:
+    """The trainer of field-data KG-FGNN: the target already on a log scale (``identity``),
+    :data:`FIELD_EPOCHS` and :data:`FIELD_PATIENCE`, then ``settings``."""
+    return KGFGNNRegressor(**{"epochs": FIELD_EPOCHS, "patience": FIELD_PATIENCE,
+                              "target_transform": "identity"} | settings)
 
 
 def field_graph(X: pd.DataFrame, y: np.ndarray, corr_threshold: float = 0.3,
@@ -106,12 +113,12 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden, n_layers : int
-        Node embedding width and message-passing layers (from scratch).
-    lr, dropout, weight_decay : float
-        Optimiser and regularisation of training or fine-tuning.
-    epochs, patience : int
-        Training cap (from scratch) and early-stopping patience.
+    trainer : KGFGNNRegressor or None
+        The configured trainer of every member (width, depth, ``lr``, ``dropout``,
+        ``weight_decay``, ``epochs``, ``patience``, device); each member is a clone given the
+        graph, the context columns and its own seed. None: :func:`field_trainer`'s defaults.
+        Its settings are reached as ``trainer__<name>``. Fine-tuning takes its ``lr`` / 3,
+        ``dropout``, ``weight_decay`` and ``patience``.
     n_members : int, default 5
         Ensemble size.
     corr_threshold : float, default 0.3
@@ -123,8 +130,7 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
     nodes : tuple of str or None
         Graph node columns from scratch (None: the dose-response network's).
     random_state : int, default 0
-    device : str, default "auto"
-        ``"auto"`` trains on CUDA when present.
+        Seeds the members (each its own stream, :func:`kgfgnn.seeds.spawn`).
 
     Attributes
     ----------
@@ -135,24 +141,15 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
 
     Examples
     --------
-    >>> model = FieldKGFGNN(n_members=3, epochs=60)              # doctest: +SKIP
+    >>> model = FieldKGFGNN(n_members=3, trainer=field_trainer(epochs=60))  # doctest: +SKIP
     >>> model.fit(X_gnn, y, groups=studies).predict(X_gnn_new)   # doctest: +SKIP
     """
 
-    def __init__(self, *, hidden: int = DEFAULTS["hidden"], n_layers: int = DEFAULTS["n_layers"],
-                 lr: float = DEFAULTS["lr"], dropout: float = DEFAULTS["dropout"],
-                 weight_decay: float = DEFAULTS["weight_decay"], epochs: int = FIELD_EPOCHS,
-                 patience: int = FIELD_PATIENCE, n_members: int = 5, corr_threshold: float = 0.3,
-                 pretrained: dict | None = None, fine_tune_epochs: int = 100,
-                 probe_epochs: int = 20, nodes: tuple[str, ...] | None = None,
-                 random_state: int = 0, device: str = DEFAULTS["device"]):
-        self.hidden = hidden
-        self.n_layers = n_layers
-        self.lr = lr
-        self.dropout = dropout
-        self.weight_decay = weight_decay
-        self.epochs = epochs
-        self.patience = patience
+    def __init__(self, *, trainer: KGFGNNRegressor | None = None, n_members: int = 5,
+                 corr_threshold: float = 0.3, pretrained: dict | None = None,
+                 fine_tune_epochs: int = 100, probe_epochs: int = 20,
+                 nodes: tuple[str, ...] | None = None, random_state: int = 0):
+        self.trainer = trainer
         self.n_members = n_members
         self.corr_threshold = corr_threshold
         self.pretrained = pretrained
@@ -160,7 +157,6 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
         self.probe_epochs = probe_epochs
         self.nodes = nodes
         self.random_state = random_state
-        self.device = device
 
     def _nodes(self) -> tuple[str, ...]:
         return NODE_COLUMNS if self.nodes is None else tuple(self.nodes)
@@ -186,24 +182,21 @@ class FieldKGFGNN(RegressorMixin, BaseEstimator):
             self.spec_, self.latent_ = field_graph(X[self.columns_], y, self.corr_threshold,
                                                    self._nodes())
         inputs = self._inputs(X)
+        trainer = field_trainer() if self.trainer is None else self.trainer
         self.members_ = []
         for i in range(self.n_members):
             seed = spawn(self.random_state, i, MODEL)
             if self.pretrained is not None:
                 base = self.pretrained["members"][i % len(self.pretrained["members"])]
-                member = copy.deepcopy(base).set_params(random_state=seed, patience=self.patience,
-                                                        weight_decay=self.weight_decay,
-                                                        dropout=self.dropout)
-                member.fine_tune(inputs, y, epochs=self.fine_tune_epochs, lr=self.lr / 3,
+                member = copy.deepcopy(base).set_params(
+                    random_state=seed, patience=trainer.patience,
+                    weight_decay=trainer.weight_decay, dropout=trainer.dropout)
+                member.fine_tune(inputs, y, epochs=self.fine_tune_epochs, lr=trainer.lr / 3,
                                  groups=groups, refit_scalers=True,
                                  probe_epochs=self.probe_epochs)
             else:
-                member = KGFGNNRegressor(
-                    spec=self.spec_, epochs=self.epochs, hidden=self.hidden,
-                    n_layers=self.n_layers, lr=self.lr, dropout=self.dropout,
-                    weight_decay=self.weight_decay, patience=self.patience,
-                    context=context_columns(self.columns_, self._nodes()),
-                    target_transform="identity", device=self.device,
+                member = clone(trainer).set_params(
+                    spec=self.spec_, context=context_columns(self.columns_, self._nodes()),
                     random_state=seed).fit(inputs, y, groups)
             self.members_.append(member)
         return self

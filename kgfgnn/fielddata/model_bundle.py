@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kgfgnn.experiment.intervals import CONFIDENCE, split_conformal_log
 from kgfgnn.fielddata.dose_response import twin_conditions, window_days
-from kgfgnn.fielddata.intervals import CONFIDENCE, split_conformal_log
 from kgfgnn.fielddata.protocol import APPROACHES, protocol_inputs
 from kgfgnn.fielddata.schema import FieldInputError
 

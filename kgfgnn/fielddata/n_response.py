@@ -40,7 +40,7 @@ def treatment_ef_table(predictions: pd.DataFrame, data: pd.DataFrame,
                        design: str = "grouped") -> pd.DataFrame:
     """One row per (seed, approach, fertilised treatment of a study with a zero-N control):
     measured and predicted EF (%), with IPCC Tier 1 added as approach :data:`IPCC_TIER1`.
-    ``predictions`` as :func:`kgfgnn.fielddata.study.run_study` returns them (``row``
+    ``predictions`` as :func:`kgfgnn.experiment.study.run_study` returns them (``row``
     indexes ``data``, ``y``/``pred`` ln N2O-N over the window)."""
     part = predictions[predictions.design == design]
     info = data[[GROUP, "N_rate", "crop_type", "duree_expe"]].reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""The dose-response studies on the one real-data protocol (:mod:`kgfgnn.fielddata.study`):
+"""The dose-response studies on the one real-data protocol (:mod:`kgfgnn.experiment.study`):
 their approaches, families and designs, declared once, and shared with the Carey data.
 
 Target: ln N2O-N over the measurement window (``log_N2O``, kg N2O-N/ha over ``duree_expe``
@@ -6,7 +6,8 @@ days). Approaches (:data:`APPROACHES`): real-only models on the recorded columns
 (:mod:`kgfgnn.fielddata.design`), the digital twin alone (raw, or calibrated inside the folds),
 and knowledge's other ways in: the twin as features (hybrid), residual learning on the twin,
 a monotone N response, KG-FGNN pretrained on simulated windows. Each tuned family gets the
-same ``search_iter`` candidates of :func:`kgfgnn.search.random_search`, scored on held-out
+same ``search_iter`` candidates of :func:`kgfgnn.experiment.search.random_search`, scored on
+held-out
 training *studies*. Designs: grouped k-fold by study (``grouped``), leave climate groups out
 (``leave_climate_out``: train on two of the three climate groups, test on the third), and a
 learning curve of training studies inside the grouped folds.
@@ -20,6 +21,16 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from kgfgnn.experiment.search import Family
+from kgfgnn.experiment.spaces import MEASURED, space
+from kgfgnn.experiment.study import (
+    RAW,
+    Approach,
+    FieldStudy,
+    choose,
+    fit_approach,
+    grouped_folds,
+)
 from kgfgnn.fielddata.design import (
     CATEGORICAL,
     LN_WINDOW,
@@ -33,18 +44,7 @@ from kgfgnn.fielddata.estimators import (
     MixedInterceptRegressor,
 )
 from kgfgnn.fielddata.gnn_inputs import gnn_design
-from kgfgnn.fielddata.study import (
-    RAW,
-    Approach,
-    FieldStudy,
-    choose,
-    fit_approach,
-    grouped_folds,
-    run_study,
-)
-from kgfgnn.search import Family
 from kgfgnn.seeds import repetition_seeds
-from kgfgnn.spaces import MEASURED, space
 
 LOG_TARGET = "log_N2O"
 # Climate classes in three groups by the mean annual temperature of the rows that record it
@@ -129,7 +129,8 @@ def families(protocol: FieldProtocol, pretrained: dict | None = None,
              mixed_fixed: dict[str, tuple[str, ...]] | None = None, n_rate: str = "N_rate",
              gnn_nodes: tuple[str, ...] | None = None) -> dict[str, Family]:
     """Every measured data set's families: the builders, each with its ``measured`` space
-    from the one table of spaces (:mod:`kgfgnn.spaces`). ``mixed_fixed``: the mixed model's
+    from the one table of spaces (:mod:`kgfgnn.experiment.spaces`). ``mixed_fixed``: the mixed
+    model's
     candidate fixed-effect sets (default :data:`MIXED_FIXED`); ``n_rate``: the column the
     monotone model increases in; ``gnn_nodes``: the graph's node columns of KG-FGNN from
     scratch (None: the dose-response network's)."""
@@ -142,7 +143,11 @@ def families(protocol: FieldProtocol, pretrained: dict | None = None,
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from kgfgnn.fielddata.knowledge_gnn import FieldKGFGNN, SimulationOnlyKGFGNN
+    from kgfgnn.fielddata.knowledge_gnn import (
+        FieldKGFGNN,
+        SimulationOnlyKGFGNN,
+        field_trainer,
+    )
     from kgfgnn.tabm import TabMRegressor
 
     mixed_fixed = MIXED_FIXED if mixed_fixed is None else mixed_fixed
@@ -159,8 +164,16 @@ def families(protocol: FieldProtocol, pretrained: dict | None = None,
         return make_pipeline(informative(), HistGradientBoostingRegressor(
             max_iter=200, random_state=seed, monotonic_cst=cst, **p))
 
-    gnn = dict(epochs=protocol.gnn_epochs, n_members=protocol.n_members,
-               fine_tune_epochs=protocol.fine_tune_epochs, device=protocol.device)
+    def gnn(p: dict, seed: int, **ensemble) -> FieldKGFGNN:
+        """FieldKGFGNN from one flat candidate: the probe length to the ensemble, the rest
+        to its trainer."""
+        p = dict(p)
+        probe = {"probe_epochs": p.pop("probe_epochs")} if "probe_epochs" in p else {}
+        return FieldKGFGNN(random_state=seed, n_members=protocol.n_members,
+                           fine_tune_epochs=protocol.fine_tune_epochs, **probe, **ensemble,
+                           trainer=field_trainer(epochs=protocol.gnn_epochs,
+                                                 device=protocol.device, **p))
+
     out = [
         Family("ridge", ridge, space("ridge", MEASURED)),
         Family("loglinear", lambda p, seed: LogLinearDoseResponse()),
@@ -179,14 +192,13 @@ def families(protocol: FieldProtocol, pretrained: dict | None = None,
                                                      random_state=seed,
                                                      device=protocol.device, **p),
                space("tabm", MEASURED), uses_groups=True),
-        Family("kg_fgnn", lambda p, seed: FieldKGFGNN(random_state=seed, nodes=gnn_nodes,
-                                                      **gnn, **p),
+        Family("kg_fgnn", lambda p, seed: gnn(p, seed, nodes=gnn_nodes),
                space("kg_fgnn", MEASURED), uses_groups=True),
         Family("calibrated_twin", lambda p, seed: CalibratedTwin()),
     ]
     if pretrained is not None:
-        out.append(Family("pretrained_kg_fgnn", lambda p, seed: FieldKGFGNN(
-            random_state=seed, pretrained=pretrained, **gnn, **p),
+        out.append(Family("pretrained_kg_fgnn", lambda p, seed: gnn(
+            p, seed, pretrained=pretrained),
             space("pretrained_kg_fgnn", MEASURED), uses_groups=True))
         out.append(Family("simulation_kg_fgnn",
                           lambda p, seed: SimulationOnlyKGFGNN(pretrained=pretrained)))
@@ -222,7 +234,6 @@ APPROACHES: dict[str, Approach] = {
     "residual:ridge": Approach("hybrid", "ridge", TWIN),
     "prior:mixed_model": Approach("hybrid", "mixed_model", "twin_log_response"),
 }
-KNOWLEDGE_KINDS = ("simulation_only", "hybrid", "residual", "prior", "monotone", "pretrained")
 # approaches followed along the learning curve (all approaches at "all" training studies)
 CURVE_APPROACHES = ("real_only:loglinear", "real_only:mixed_model",
                     "real_only:hist_gradient_boosting", "real_only:kg_fgnn",
@@ -263,7 +274,7 @@ def splits(frame: pd.DataFrame, protocol: FieldProtocol, seed: int):
 
 def dose_study(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: FieldProtocol,
                seed: int, pretrained: dict | None = None) -> FieldStudy:
-    """The dose-response studies as a :class:`~kgfgnn.fielddata.study.FieldStudy`."""
+    """The dose-response studies as a :class:`~kgfgnn.experiment.study.FieldStudy`."""
     return FieldStudy(
         name="dose_response", unit="study",
         y=frame[LOG_TARGET].to_numpy(dtype=float),
@@ -274,21 +285,7 @@ def dose_study(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: FieldPr
         splits=list(splits(frame, protocol, seed)), knowledge=pretrained)
 
 
-def run_protocol(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: FieldProtocol,
-                 seed: int, seasonal: pd.DataFrame | None = None, workers: int = 1,
-                 approaches: tuple[str, ...] | None = None, scheduler: str = ""
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, FieldStudy]:
-    """Metrics per (design, seed, fold, approach, training studies) on ln N2O, out-of-fold
-    predictions, and the study (with the pretrained knowledge, None without ``seasonal``)."""
-    gnn_columns = list(protocol_inputs(frame.head(1), None)["gnn"].columns)
-    pretrained = (knowledge_setup(seasonal, gnn_columns, protocol, seed)
-                  if seasonal is not None else None)
-    study = dose_study(frame, twin, protocol, seed, pretrained)
-    results, predictions = run_study(study, workers, approaches, scheduler)
-    return results, predictions, study
-
-
-__all__ = ["APPROACHES", "CURVE_APPROACHES", "FieldProtocol", "KNOWLEDGE_KINDS",
+__all__ = ["APPROACHES", "CURVE_APPROACHES", "FieldProtocol",
            "shared_approaches",
            "TWIN_DESIGN", "choose", "dose_study", "families", "fit_approach",
-           "protocol_inputs", "run_protocol"]
+           "knowledge_setup", "protocol_inputs", "splits"]

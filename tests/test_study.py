@@ -1,14 +1,13 @@
-"""The one real-data protocol (kgfgnn/fielddata/study.py) and the Carey data on it: grouped
+"""The one real-data protocol (kgfgnn/experiment/study.py) and the Carey data on it: grouped
 folds, per-fold seeding, clipping, model choice by grouped CV only, worker-free tables."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from kgfgnn.fielddata.carey import APPROACHES, CURVE_APPROACHES, run_carey
-from kgfgnn.fielddata.carey_data import load_real, simulated_observables
-from kgfgnn.fielddata.protocol import FieldProtocol
-from kgfgnn.fielddata.study import (
+from kgfgnn.datasets.carey import Carey
+from kgfgnn.experiment.search import Family
+from kgfgnn.experiment.study import (
     RAW,
     Approach,
     FieldStudy,
@@ -18,7 +17,9 @@ from kgfgnn.fielddata.study import (
     grouped_splits,
     run_study,
 )
-from kgfgnn.search import Family
+from kgfgnn.fielddata.carey import APPROACHES, CURVE_APPROACHES
+from kgfgnn.fielddata.carey_data import load_real, simulated_observables
+from kgfgnn.fielddata.protocol import FieldProtocol
 
 
 def _ridge_registry(knowledge):
@@ -150,8 +151,8 @@ def test_carey_on_the_protocol_is_the_same_with_one_or_two_workers(tiny_simulati
     approaches = ("real_only:mixed_model", "hybrid:ridge", "residual:hist_gradient_boosting",
                   "simulation_only:conditional_mean", "simulation_only:kg_fgnn",
                   "pretrained:kg_fgnn")
-    one, p_one, study = run_carey(real, sim, protocol, 5, workers=1, approaches=approaches)
-    two, p_two, _ = run_carey(real, sim, protocol, 5, workers=2, approaches=approaches)
+    one, p_one, study = Carey().run(real, sim, protocol, 5, workers=1, approaches=approaches)
+    two, p_two, _ = Carey().run(real, sim, protocol, 5, workers=2, approaches=approaches)
     pd.testing.assert_frame_equal(one, two)
     pd.testing.assert_frame_equal(p_one, p_two)
     assert set(one.model) == set(approaches) and set(one.design) == {"grouped"}
@@ -177,8 +178,8 @@ def test_carey_on_the_protocol_is_the_same_with_one_or_two_workers(tiny_simulati
 
 def test_one_verdict_rule_for_every_comparison():
     from kgfgnn.benchmark import CLAIM_VERDICTS
-    from kgfgnn.evaluate import interval_verdict
-    from kgfgnn.fielddata.report import VERDICTS
+    from kgfgnn.experiment.evaluate import interval_verdict
+    from kgfgnn.experiment.report import VERDICTS
 
     assert interval_verdict(-2.0, -0.1) == "lower"
     assert interval_verdict(0.1, 2.0) == "higher"
@@ -190,7 +191,7 @@ def test_one_verdict_rule_for_every_comparison():
 def test_the_report_finds_the_best_of_each_kind_and_tests_against_the_real_only_one():
     import pandas as pd
 
-    from kgfgnn.fielddata.report import against_best_real_only, answers, design_summary
+    from kgfgnn.experiment.report import against_best_real_only, answers, design_summary
 
     rng = np.random.default_rng(0)
     rows = []

@@ -10,16 +10,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kgfgnn.evaluate import corrected_paired_test, interval_verdict, summarise
-from kgfgnn.fielddata.intervals import log_residual_coverage
-from kgfgnn.fielddata.protocol import KNOWLEDGE_KINDS
-from kgfgnn.fielddata.study import FieldStudy, choice_table, choose, fit_approach
+from kgfgnn.experiment.evaluate import corrected_paired_test, interval_verdict, summarise
+from kgfgnn.experiment.intervals import log_residual_coverage
+from kgfgnn.experiment.study import (
+    KNOWLEDGE_KINDS,
+    REAL_ONLY,
+    FieldStudy,
+    choice_table,
+    choose,
+    fit_approach,
+)
 
-REAL_ONLY = "real_only"
 VERDICTS = {"lower": "improves on", "higher": "is worse than",
             "undetermined": "is not distinguishable from"}
 """How the best knowledge-based approach compares with the best real-only one (its RMSE
-difference's interval below, above or across zero: :func:`kgfgnn.evaluate.interval_verdict`)."""
+difference's interval below, above or across zero:
+:func:`kgfgnn.experiment.evaluate.interval_verdict`)."""
 
 
 def all_rows(results: pd.DataFrame) -> pd.DataFrame:
@@ -60,7 +66,7 @@ def against_best_real_only(results: pd.DataFrame, summary: pd.DataFrame) -> pd.D
 
 def answers(summary: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame:
     """Per design: the best real-only and the best knowledge-based approach
-    (:data:`kgfgnn.fielddata.protocol.KNOWLEDGE_KINDS`), their R², the difference with its
+    (:data:`kgfgnn.experiment.study.KNOWLEDGE_KINDS`), their R², the difference with its
     interval and the verdict (:data:`VERDICTS`)."""
     rows = []
     for design in summary.design.unique():

@@ -7,7 +7,8 @@ approaches (inputs x model family x residual offset), the registry of families w
 search spaces, the knowledge brought from the simulation, and the outer splits. Everything
 else is shared: :func:`run_study` runs every (design, seed, fold) unit with per-fold seeding
 (independent of the order and number of workers), searches each family with
-:func:`kgfgnn.search.random_search` on held-out training groups, follows a learning curve of
+:func:`kgfgnn.experiment.search.random_search` on held-out training groups, follows a learning
+curve of
 training groups, and returns one results table and one predictions table of the same columns
 for every data set; :func:`choose` picks the approach to deploy by grouped CV alone.
 """
@@ -17,18 +18,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import joblib
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed, parallel_backend
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from kgfgnn.evaluate import folds, metrics
-from kgfgnn.fielddata.estimators import TwinResidualRegressor
-from kgfgnn.search import Family, random_search
+from kgfgnn import __version__
+from kgfgnn.experiment.evaluate import folds, metrics
+from kgfgnn.experiment.runner import cache_path, cached_call, run_each
+from kgfgnn.experiment.search import Family, random_search
 from kgfgnn.seeds import repetition_seeds, spawn
 from kgfgnn.threads import single_threaded
-from kgfgnn.workers import default_workers
 
 RESULT_COLUMNS = ("design", "seed", "fold", "model", "train_groups", "curve_point", "n_train",
                   "n_test")
@@ -107,6 +108,11 @@ class FieldStudy:
 
 
 RAW = "raw_column"  # the family of an approach that reads its prediction from its input column
+# An approach is named "<kind>:<family>"; its kind says how the process model enters it:
+# not at all (real-only), or one of the knowledge kinds (alone, as a feature, as an offset
+# learnt or given as a prior, as a monotone N response, as a pretrained network).
+REAL_ONLY = "real_only"
+KNOWLEDGE_KINDS = ("simulation_only", "hybrid", "residual", "prior", "monotone", "pretrained")
 
 
 class ColumnPrediction(RegressorMixin, BaseEstimator):
@@ -146,6 +152,8 @@ class ColumnPrediction(RegressorMixin, BaseEstimator):
 def residual_family(base: Family, column: str) -> Family:
     """``base`` learning y - X[column]: residual learning on a process model's prediction,
     or an offset that carries the process model's response as a prior."""
+    from kgfgnn.fielddata.estimators import TwinResidualRegressor
+
     return Family(f"residual_{base.name}", lambda p, seed: TwinResidualRegressor(
         base=base.build(p, seed), twin_column=column, uses_groups=base.uses_groups), base.space,
         uses_groups=True)
@@ -226,26 +234,31 @@ def grouped_splits(groups: np.ndarray, n_folds: int, n_seeds: int, seed: int
 
 
 def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] | None = None,
-              scheduler: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+              scheduler: str = "", cache: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Metrics per (design, seed, fold, approach, training groups) and out-of-fold
-    predictions (model scale). The units run on ``workers`` processes (0 = one per core within the
-    memory, :func:`kgfgnn.workers.default_workers`),
-    or on the Dask cluster at ``scheduler``; every fit is seeded and the tables are sorted,
-    so the result does not depend on where or in which order the units run."""
+    predictions (model scale). The units run on the one runner (:mod:`kgfgnn.experiment.
+    runner`): ``workers`` processes (0 = one per core within the memory), or the Dask
+    cluster at ``scheduler``; every fit is seeded and the tables are sorted, so the result
+    does not depend on where or in which order the units run. ``cache``: a folder keeping
+    each finished unit, so that a rerun resumes (the key covers the study, its knowledge
+    and the package version)."""
     names = [a for a in study.available() if approaches is None or a in approaches]
-    jobs = [delayed(_unit)(study, names, *split) for split in study.splits]
-    if scheduler:
-        from distributed import Client
-
-        with Client(scheduler), parallel_backend("dask"):
-            done = Parallel()(jobs)
-    else:
-        done = Parallel(n_jobs=default_workers(workers), backend="loky")(jobs)
+    study_key = joblib.hash((__version__, study, names)) if cache else ""
+    done = run_each(_cached_unit, [(cache, study_key, study, names, *split)
+                                   for split in study.splits], workers, scheduler)
     rows = pd.DataFrame([r for unit_rows, _ in done for r in unit_rows])
     preds = pd.concat([p for _, unit_preds in done for p in unit_preds], ignore_index=True)
     return (rows.sort_values(["design", "seed", "fold", "model", "train_groups"],
                              ignore_index=True),
             preds.sort_values(["design", "seed", "fold", "model", "row"], ignore_index=True))
+
+
+def _cached_unit(cache: str, study_key: str, study: FieldStudy, names: list[str],
+                 design: str, run_seed: int, k: int, train: np.ndarray, test: np.ndarray):
+    """:func:`_unit`, kept under ``cache`` when given."""
+    path = (cache_path(cache, f"{study.name}-{design}-{run_seed}-{k}",
+                       (study_key, train.tolist(), test.tolist())) if cache else None)
+    return cached_call(path, _unit, study, names, design, run_seed, k, train, test)
 
 
 # How flexible each family is (what is fitted), simplest first: the order the one-standard-
@@ -308,6 +321,7 @@ def choose(results: pd.DataFrame, approaches: dict[str, Approach]) -> str:
     return str(table.index[table.chosen][0])
 
 
-__all__ = ["Approach", "ColumnPrediction", "FAMILY_COMPLEXITY", "FieldStudy", "RAW",
+__all__ = ["Approach", "ColumnPrediction", "FAMILY_COMPLEXITY", "FieldStudy", "KNOWLEDGE_KINDS",
+           "RAW", "REAL_ONLY",
            "choice_table", "choose", "complexity", "fit_approach",
            "grouped_folds", "grouped_splits", "residual_family", "run_study"]
