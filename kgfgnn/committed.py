@@ -62,9 +62,9 @@ def n_response_values(out_dir: Path, task: str = "plan",
 
 def field_values(out_dir: Path) -> dict[str, object]:
     """For the dose-response studies and the Carey sites: the best real-only and the best
-    knowledge-based approach per design, their R², the difference and the verdict
+    knowledge-based approach per split, their R², the difference and the verdict
     (:func:`kgfgnn.experiment.report.answers` on the exported per-fold results)."""
-    from kgfgnn.experiment.report import against_best_real_only, answers, design_summary
+    from kgfgnn.experiment.report import against_best_real_only, answers, split_summary
 
     values: dict[str, object] = {}
     for name, file in (("dose", "dose_response_results.csv"),
@@ -73,11 +73,11 @@ def field_values(out_dir: Path) -> dict[str, object]:
         if not path.is_file():
             continue
         results = pd.read_csv(path)
-        if "design" not in results or "curve_point" not in results:
+        if "split" not in results or "curve_point" not in results:
             continue  # a table of an older protocol
-        summary = design_summary(results)
-        for design, a in answers(summary, against_best_real_only(results, summary)).iterrows():
-            key = f"full_{name}_{design}"
+        summary = split_summary(results)
+        for split, a in answers(summary, against_best_real_only(results, summary)).iterrows():
+            key = f"full_{name}_{split}"
             values[f"{key}_best_real"] = a.best_real_only
             values[f"{key}_best_real_r2"] = a.best_real_only_r2
             values[f"{key}_best_knowledge"] = a.best_knowledge

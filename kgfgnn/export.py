@@ -115,9 +115,9 @@ def export_results(artefact_dir: str | Path, out_dir: str | Path,
 
         full = pd.read_parquet(path).query("curve_point == 'all'")
         present = tuple(m for m in ("r2", "rmse", "mae", "rmse_log") if m in full)
-        table = summarise(full, ["design", "model"], present).sort_values(["design",
-                                                                           "rmse_mean"])
-        write_csv(format_table(table, ["design", "model"], unit=unit), out_dir / name)
+        table = summarise(full, ["split", "model"], present).sort_values(["split",
+                                                                          "rmse_mean"])
+        write_csv(format_table(table, ["split", "model"], unit=unit), out_dir / name)
         written.append(name)
     bench = artefact_dir / "benchmark" / "results.parquet"
     if bench.is_file():

@@ -286,8 +286,8 @@ def metric_bars(summary: pd.DataFrame, metric: str, hue: str, x: str = "model",
 def learning_curve(results: pd.DataFrame, metric: str = "rmse", label: str = "",
                    unit: str = "group", approaches: tuple[str, ...] | None = None):
     """Error against the number of training groups (sites, studies), per approach: the
-    grouped design of the real-data protocol (:func:`kgfgnn.experiment.study.run_study`)."""
-    part = results[results.design == "grouped"] if "design" in results else results
+    grouped split of the real-data protocol (:func:`kgfgnn.experiment.study.run_study`)."""
+    part = results[results.split == "grouped"] if "curve_point" in results else results
     if approaches is not None:
         part = part[part.model.isin(approaches)]
     if "curve_point" in part:  # "all" training groups differ by a group or two between

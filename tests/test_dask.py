@@ -22,8 +22,8 @@ def test_every_data_set_runs_on_a_dask_cluster():
     import numpy as np
 
     distributed = pytest.importorskip("distributed")
-    from test_field_study import _synthetic
     from test_nested import _data
+    from test_study import _synthetic
 
     from kgfgnn.benchmark import BenchmarkConfig, run_benchmark
     from kgfgnn.experiment.study import run_study

@@ -160,11 +160,11 @@ def test_protocol_tables_do_not_depend_on_the_number_of_workers_or_the_cache(tmp
     for frame in (cached, again):
         pd.testing.assert_frame_equal(frame, one)
     pd.testing.assert_frame_equal(p_again, p_one)
-    assert set(one.design) == {"grouped", "leave_climate_out"}
-    assert set(one[one.design == "grouped"].curve_point) == {"6", "all"}
+    assert set(one.split) == {"grouped", "leave_climate_out"}
+    assert set(one[one.split == "grouped"].curve_point) == {"6", "all"}
     assert set(one.model) == set(approaches)
     # every out-of-fold prediction of the grouped design, once per approach
-    grouped = p_one[p_one.design == "grouped"]
+    grouped = p_one[p_one.split == "grouped"]
     assert grouped.groupby("model").row.nunique().eq(len(data)).all()
 
 

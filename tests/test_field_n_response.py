@@ -26,7 +26,7 @@ def _studies() -> pd.DataFrame:
 
 
 def _predictions(data: pd.DataFrame, model: str, n2o: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({"design": "grouped", "seed": 0, "fold": 0, "model": model,
+    return pd.DataFrame({"split": "grouped", "seed": 0, "fold": 0, "model": model,
                          "row": np.arange(len(data)), "y": np.log(data.N2O),
                          "pred": np.log(n2o)})
 

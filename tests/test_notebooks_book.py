@@ -74,10 +74,10 @@ def test_a_runs_tables_export_for_committing(executed, tmp_path):
                                rtol=1e-3, atol=1e-3)
     assert (claim.ci_low <= claim["diff"]).all() and (claim["diff"] <= claim.ci_high).all()
     dose = pd.read_csv(tmp_path / "results" / "book_dose_response.csv")
-    assert set(dose.design) == {"grouped", "leave_climate_out"}
+    assert set(dose.split) == {"grouped", "leave_climate_out"}
     carey = pd.read_csv(tmp_path / "results" / "book_carey.csv")
     assert {"pretrained:kg_fgnn", "real_only:kg_fgnn"} <= set(carey.model)
-    assert set(carey.design) == {"grouped"}
+    assert set(carey.split) == {"grouped"}
     assert carey.columns[2:].tolist() == ["R²", "RMSE (g N2O-N/ha/day)", "MAE (g N2O-N/ha/day)",
                                           "RMSE (signed-log scale)"]
     assert sum(p.stat().st_size for p in (tmp_path / "results").iterdir()) < 1_000_000

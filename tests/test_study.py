@@ -72,7 +72,7 @@ def test_predictions_are_clipped_to_the_widened_training_range():
     study = _synthetic(clip_margin=0.1)
     results, preds = run_study(study)
     far = preds[preds.model == "simulation_only:far"]
-    for (_, run_seed, k), part in far.groupby(["design", "seed", "fold"]):
+    for (_, run_seed, k), part in far.groupby(["split", "seed", "fold"]):
         train = next(s[3] for s in study.splits if s[1] == run_seed and s[2] == k)
         low, high = study.prediction_range(train)
         assert high == pytest.approx(study.y[train].max() + 0.1 * np.ptp(study.y[train]))
@@ -81,7 +81,7 @@ def test_predictions_are_clipped_to_the_widened_training_range():
     after = results.set_index(["seed", "fold", "model", "curve_point"]).rmse
     assert (after.xs("simulation_only:far", level="model")
             < before.xs("simulation_only:far", level="model")).all()
-    for (_, run_seed, k), part in preds.groupby(["design", "seed", "fold"]):
+    for (_, run_seed, k), part in preds.groupby(["split", "seed", "fold"]):
         train = next(s[3] for s in study.splits if s[1] == run_seed and s[2] == k)
         low, high = study.prediction_range(train)
         assert part.pred.between(low, high).all()
@@ -90,10 +90,10 @@ def test_predictions_are_clipped_to_the_widened_training_range():
 def test_choose_reads_grouped_cv_with_all_training_groups_only():
     approaches = {"a": Approach("design", "ridge"), "b": Approach("design", "loglinear")}
     rows = [
-        {"design": "grouped", "curve_point": "all", "model": "a", "rmse": 2.0},
-        {"design": "grouped", "curve_point": "all", "model": "b", "rmse": 3.0},
-        {"design": "grouped", "curve_point": "10", "model": "b", "rmse": 0.1},
-        {"design": "leave_climate_out", "curve_point": "all", "model": "b", "rmse": 0.1},
+        {"split": "grouped", "curve_point": "all", "model": "a", "rmse": 2.0},
+        {"split": "grouped", "curve_point": "all", "model": "b", "rmse": 3.0},
+        {"split": "grouped", "curve_point": "10", "model": "b", "rmse": 0.1},
+        {"split": "leave_climate_out", "curve_point": "all", "model": "b", "rmse": 0.1},
     ]
     assert choose(pd.DataFrame(rows), approaches) == "a"
     with pytest.raises(ValueError, match="no grouped-CV rows"):
@@ -115,7 +115,7 @@ def test_one_standard_error_rule_prefers_the_simpler_of_near_ties():
         for model, level in (("real_only:random_forest", 1.000),
                              ("real_only:loglinear", 1.003),
                              ("hybrid:random_forest", 1.2)):
-            rows.append({"design": "grouped", "curve_point": "all", "model": model,
+            rows.append({"split": "grouped", "curve_point": "all", "model": model,
                          "fold": fold, "rmse": level + shift + rng.normal(0, 0.05)})
     results = pd.DataFrame(rows)
     table = choice_table(results, approaches)
@@ -155,7 +155,7 @@ def test_carey_on_the_protocol_is_the_same_with_one_or_two_workers(tiny_simulati
     two, p_two, _ = Carey().run(real, sim, protocol, 5, workers=2, approaches=approaches)
     pd.testing.assert_frame_equal(one, two)
     pd.testing.assert_frame_equal(p_one, p_two)
-    assert set(one.model) == set(approaches) and set(one.design) == {"grouped"}
+    assert set(one.model) == set(approaches) and set(one.split) == {"grouped"}
     assert {"rmse", "rmse_log", "r2", "mae"} <= set(one.columns)
     # metrics: the flux back from the signed-log predictions, and the log scale itself
     part = p_one[p_one.model == "hybrid:ridge"]
@@ -191,7 +191,7 @@ def test_one_verdict_rule_for_every_comparison():
 def test_the_report_finds_the_best_of_each_kind_and_tests_against_the_real_only_one():
     import pandas as pd
 
-    from kgfgnn.experiment.report import against_best_real_only, answers, design_summary
+    from kgfgnn.experiment.report import against_best_real_only, answers, split_summary
 
     rng = np.random.default_rng(0)
     rows = []
@@ -201,11 +201,11 @@ def test_the_report_finds_the_best_of_each_kind_and_tests_against_the_real_only_
             for (model, rmse), e in zip({"real_only:ridge": 1.0, "real_only:gbm": 0.9,
                                          "hybrid:gbm": 0.5, "simulation_only:twin": 2.0
                                          }.items(), noise, strict=True):
-                rows.append({"design": "grouped", "curve_point": "all", "seed": seed,
+                rows.append({"split": "grouped", "curve_point": "all", "seed": seed,
                              "fold": fold, "model": model, "rmse": rmse + e, "r2": 1 - rmse,
                              "mae": rmse, "n_train": 80, "n_test": 20})
     results = pd.DataFrame(rows)
-    summary = design_summary(results)
+    summary = split_summary(results)
     tests = against_best_real_only(results, summary)
     assert set(tests.vs) == {"real_only:gbm"} and "real_only:gbm" not in set(tests.model)
     answer = answers(summary, tests).loc["grouped"]

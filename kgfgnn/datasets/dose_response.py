@@ -1,7 +1,7 @@
 """The N2O dose-response studies' adapter (KenSyn ``N2O``; Philibert, Loyce & Makowski
 2012): ln N2O-N over each study's measurement window, grouped by study, with a DSSAT digital
 twin per row. The declarations are in :mod:`kgfgnn.fielddata.dose_response` (the file and
-the window rule), :mod:`kgfgnn.fielddata.protocol` (approaches, families, designs) and
+the window rule), :mod:`kgfgnn.fielddata.protocol` (approaches, families, outer splits) and
 :mod:`kgfgnn.fielddata.model_bundle` (the deployed model and ``predict``)."""
 
 from __future__ import annotations

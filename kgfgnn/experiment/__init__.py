@@ -8,7 +8,7 @@
   paired test and the verdict rule;
 - :mod:`~kgfgnn.experiment.runner`: the one runner (local processes or a Dask cluster,
   resumable cache);
-- :mod:`~kgfgnn.experiment.study`: a measured data set's study (approaches, designs, the
+- :mod:`~kgfgnn.experiment.study`: a measured data set's study (approaches, outer splits, the
   learning curve, the one-standard-error choice);
 - :mod:`~kgfgnn.experiment.intervals`: split-conformal intervals for unseen groups;
 - :mod:`~kgfgnn.experiment.report`: the report every measured chapter writes (summary,

@@ -1,16 +1,18 @@
-"""The one real-data protocol: every approach of a measured data set on one design, one search
-budget and folds that never split the data set's unit of independence (site, study).
+"""The one real-data protocol: every approach of a measured data set on the same outer splits,
+one search budget and folds that never divide the data set's unit of independence (site,
+study).
 
 A :class:`FieldStudy` holds what differs between data sets: the target on the scale models
 fit (and how it maps back to the scale the data set reports), the unit, the input tables, the
 approaches (inputs x model family x residual offset), the registry of families with their
 search spaces, the knowledge brought from the simulation, and the outer splits. Everything
-else is shared: :func:`run_study` runs every (design, seed, fold) unit with per-fold seeding
+else is shared: :func:`run_study` runs every (split, seed, fold) unit with per-fold seeding
 (independent of the order and number of workers), searches each family with
-:func:`kgfgnn.experiment.search.random_search` on held-out training groups, follows a learning
-curve of
-training groups, and returns one results table and one predictions table of the same columns
-for every data set; :func:`choose` picks the approach to deploy by grouped CV alone.
+:func:`kgfgnn.experiment.search.random_search` on held-out training groups, follows a
+learning curve of training groups, and returns one results table and one predictions table
+of the same columns for every data set, keyed like the simulated benchmark's (``split``,
+``seed``, ``fold``, ``model``); :func:`choose` picks the approach to deploy by grouped CV
+alone.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ from kgfgnn.experiment.search import Family, random_search
 from kgfgnn.seeds import repetition_seeds, spawn
 from kgfgnn.threads import single_threaded
 
-RESULT_COLUMNS = ("design", "seed", "fold", "model", "train_groups", "curve_point", "n_train",
+RESULT_COLUMNS = ("split", "seed", "fold", "model", "train_groups", "curve_point", "n_train",
                   "n_test")
-PREDICTION_COLUMNS = ("design", "seed", "fold", "model", "row", "group", "y", "pred")
+PREDICTION_COLUMNS = ("split", "seed", "fold", "model", "row", "group", "y", "pred")
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Approach:
     offset: str = ""
 
 
-Split = tuple[str, int, int, np.ndarray, np.ndarray]  # design, seed, fold, train, test
+Split = tuple[str, int, int, np.ndarray, np.ndarray]  # split, seed, fold, train, test
 
 
 @dataclass
@@ -182,15 +184,15 @@ def _scores(study: FieldStudy, truth: np.ndarray, pred: np.ndarray) -> dict[str,
     return {**metrics(study.reported(truth), study.reported(pred)), "rmse_log": log_rmse}
 
 
-def _unit(study: FieldStudy, names: list[str], design: str, run_seed: int, k: int,
+def _unit(study: FieldStudy, names: list[str], split: str, run_seed: int, k: int,
           train: np.ndarray, test: np.ndarray) -> tuple[list[dict], list[pd.DataFrame]]:
-    """Every approach (and learning-curve point) of one (design, seed, fold)."""
+    """Every approach (and learning-curve point) of one (split, seed, fold)."""
     with single_threaded():
         families = study.families()
         y, groups = study.y, study.groups
         units = np.unique(groups[train])
         sizes = [len(units)]
-        if design == "grouped":
+        if split == "grouped":
             sizes = [n for n in study.curve_groups if n < len(units)] + sizes
         rng = np.random.default_rng(spawn(run_seed, k))  # the curve's subsets: order-free
         rows, preds = [], []
@@ -206,13 +208,13 @@ def _unit(study: FieldStudy, names: list[str], design: str, run_seed: int, k: in
                 X_test = study.inputs[study.approaches[name].inputs].iloc[test]
                 pred = np.clip(np.asarray(model.predict(X_test), dtype=float).ravel(),
                                *bounds)
-                rows.append({"design": design, "seed": run_seed, "fold": k, "model": name,
+                rows.append({"split": split, "seed": run_seed, "fold": k, "model": name,
                              "train_groups": n_groups,
                              "curve_point": "all" if full else str(n_groups),
                              "n_train": len(sub), "n_test": len(test),
                              **_scores(study, y[test], pred)})
                 if full:
-                    preds.append(pd.DataFrame({"design": design, "seed": run_seed, "fold": k,
+                    preds.append(pd.DataFrame({"split": split, "seed": run_seed, "fold": k,
                                                "model": name, "row": test,
                                                "group": groups[test], "y": y[test],
                                                "pred": pred}))
@@ -220,7 +222,7 @@ def _unit(study: FieldStudy, names: list[str], design: str, run_seed: int, k: in
 
 
 def grouped_folds(groups: np.ndarray, n_folds: int, run_seed: int) -> Iterator[Split]:
-    """Grouped k-fold of one repetition (its ``run_seed`` shuffles the groups): design
+    """Grouped k-fold of one repetition (its ``run_seed`` shuffles the groups): split
     ``grouped``."""
     for k, (train, test) in enumerate(folds("grouped", n_folds, run_seed, groups=groups)):
         yield "grouped", run_seed, k, train, test
@@ -235,7 +237,7 @@ def grouped_splits(groups: np.ndarray, n_folds: int, n_seeds: int, seed: int
 
 def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] | None = None,
               scheduler: str = "", cache: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Metrics per (design, seed, fold, approach, training groups) and out-of-fold
+    """Metrics per (split, seed, fold, approach, training groups) and out-of-fold
     predictions (model scale). The units run on the one runner (:mod:`kgfgnn.experiment.
     runner`): ``workers`` processes (0 = one per core within the memory), or the Dask
     cluster at ``scheduler``; every fit is seeded and the tables are sorted, so the result
@@ -248,17 +250,17 @@ def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] |
                                    for split in study.splits], workers, scheduler)
     rows = pd.DataFrame([r for unit_rows, _ in done for r in unit_rows])
     preds = pd.concat([p for _, unit_preds in done for p in unit_preds], ignore_index=True)
-    return (rows.sort_values(["design", "seed", "fold", "model", "train_groups"],
+    return (rows.sort_values(["split", "seed", "fold", "model", "train_groups"],
                              ignore_index=True),
-            preds.sort_values(["design", "seed", "fold", "model", "row"], ignore_index=True))
+            preds.sort_values(["split", "seed", "fold", "model", "row"], ignore_index=True))
 
 
 def _cached_unit(cache: str, study_key: str, study: FieldStudy, names: list[str],
-                 design: str, run_seed: int, k: int, train: np.ndarray, test: np.ndarray):
+                 split: str, run_seed: int, k: int, train: np.ndarray, test: np.ndarray):
     """:func:`_unit`, kept under ``cache`` when given."""
-    path = (cache_path(cache, f"{study.name}-{design}-{run_seed}-{k}",
+    path = (cache_path(cache, f"{study.name}-{split}-{run_seed}-{k}",
                        (study_key, train.tolist(), test.tolist())) if cache else None)
-    return cached_call(path, _unit, study, names, design, run_seed, k, train, test)
+    return cached_call(path, _unit, study, names, split, run_seed, k, train, test)
 
 
 # How flexible each family is (what is fitted), simplest first: the order the one-standard-
@@ -287,12 +289,12 @@ def complexity(approach: Approach) -> float:
 
 
 def choice_table(results: pd.DataFrame, approaches: dict[str, Approach]) -> pd.DataFrame:
-    """Every approach on grouped CV with all training groups (no other design, no learning-
+    """Every approach on grouped CV with all training groups (no other split, no learning-
     curve point): mean RMSE, its standard error over seeds x folds, its complexity, whether
     it lies within one standard error of the best, and which one the one-standard-error
     rule chooses (Hastie, Tibshirani & Friedman 2009, sec. 7.10: the simplest model whose
     error is within one SE of the best)."""
-    grouped = results[(results.design == "grouped") & (results.curve_point == "all")]
+    grouped = results[(results.split == "grouped") & (results.curve_point == "all")]
     if grouped.empty:
         raise ValueError("results: no grouped-CV rows with all training groups to choose on")
     unknown = sorted(set(grouped.model) - set(approaches))

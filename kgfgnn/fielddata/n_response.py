@@ -2,7 +2,7 @@
 held-out dose-response studies against the measured one, with IPCC 2019 Tier 1 as the
 baseline every model must beat.
 
-From out-of-fold predictions (ln N2O-N over the window) of the grouped design, where a study
+From out-of-fold predictions (ln N2O-N over the window) of the grouped split, where a study
 is never split across folds, per fertilised treatment of a study with a zero-N control:
 
     EF = (N2O(N) - N2O(0)) / N x 100 %   (IPCC 2019 EF1 definition; N2O(0) the mean of the
@@ -37,12 +37,12 @@ def tier1_ef_pct(crop_type: pd.Series) -> pd.Series:
 
 
 def treatment_ef_table(predictions: pd.DataFrame, data: pd.DataFrame,
-                       design: str = "grouped") -> pd.DataFrame:
+                       split: str = "grouped") -> pd.DataFrame:
     """One row per (seed, approach, fertilised treatment of a study with a zero-N control):
     measured and predicted EF (%), with IPCC Tier 1 added as approach :data:`IPCC_TIER1`.
     ``predictions`` as :func:`kgfgnn.experiment.study.run_study` returns them (``row``
     indexes ``data``, ``y``/``pred`` ln N2O-N over the window)."""
-    part = predictions[predictions.design == design]
+    part = predictions[predictions.split == split]
     info = data[[GROUP, "N_rate", "crop_type", "duree_expe"]].reset_index(drop=True)
     part = part.join(info, on="row").assign(measured=lambda d: np.exp(d.y),
                                             predicted=lambda d: np.exp(d.pred))
@@ -63,10 +63,10 @@ def treatment_ef_table(predictions: pd.DataFrame, data: pd.DataFrame,
 
 
 def study_slopes(predictions: pd.DataFrame, data: pd.DataFrame,
-                 design: str = "grouped") -> pd.DataFrame:
+                 split: str = "grouped") -> pd.DataFrame:
     """Per (seed, approach, study with two or more N rates): the measured and predicted
     least-squares slope of N2O-N (kg/ha over the window) on the N rate (kg N/ha)."""
-    part = predictions[predictions.design == design].join(
+    part = predictions[predictions.split == split].join(
         data[[GROUP, "N_rate"]].reset_index(drop=True), on="row")
     rows = []
     for (seed, model, study), g in part.groupby(["seed", "model", GROUP]):

@@ -1,5 +1,5 @@
 """The dose-response studies on the one real-data protocol (:mod:`kgfgnn.experiment.study`):
-their approaches, families and designs, declared once, and shared with the Carey data.
+their approaches, families and outer splits, declared once, and shared with the Carey data.
 
 Target: ln N2O-N over the measurement window (``log_N2O``, kg N2O-N/ha over ``duree_expe``
 days). Approaches (:data:`APPROACHES`): real-only models on the recorded columns
@@ -7,8 +7,8 @@ days). Approaches (:data:`APPROACHES`): real-only models on the recorded columns
 and knowledge's other ways in: the twin as features (hybrid), residual learning on the twin,
 a monotone N response, KG-FGNN pretrained on simulated windows. Each tuned family gets the
 same ``search_iter`` candidates of :func:`kgfgnn.experiment.search.random_search`, scored on
-held-out
-training *studies*. Designs: grouped k-fold by study (``grouped``), leave climate groups out
+held-out training *studies*. Outer splits (the results' ``split`` column): grouped k-fold by
+study (``grouped``), leave climate groups out
 (``leave_climate_out``: train on two of the three climate groups, test on the third), and a
 learning curve of training studies inside the grouped folds.
 """
@@ -57,7 +57,7 @@ CLIMATE_GROUPS = {"Clim1": "cool", "Clim8": "cool", "Clim2": "warm_temperate",
 
 def climate_label(code: str) -> str:
     """A climate class decoded for readers, e.g. ``Clim1 (cool; 7.9 °C, 719 mm)``: the
-    group of the leave-climate-out design and the class's mean annual temperature and
+    group of the leave-climate-out split and the class's mean annual temperature and
     precipitation (:data:`kgfgnn.fielddata.dose_response.CLIMATE_CLASSES`, read from the
     data; the classes are undocumented in KenSyn)."""
     if code not in CLIMATE_GROUPS:
@@ -104,7 +104,7 @@ class FieldProtocol:
     n_pretrain: int = 3  # pretraining seeds (members fine-tuned in turn)
     max_pretrain: int = 3000  # simulated examples per pretraining seed
     tabm_epochs: int = 200
-    climate_seeds: int = 1  # seeds of the leave-climate-out design (0 = not run)
+    climate_seeds: int = 1  # seeds of the leave-climate-out split (0 = not run)
     device: str = "auto"  # torch models (KG-FGNN, TabM): "auto" = CUDA when present
 
     @classmethod
@@ -259,7 +259,7 @@ def knowledge_setup(seasonal: pd.DataFrame, columns: list[str], protocol: FieldP
 
 
 def splits(frame: pd.DataFrame, protocol: FieldProtocol, seed: int):
-    """(design, seed, fold, train, test) of every unit: grouped k-fold by study per seed;
+    """(split, seed, fold, train, test) of every unit: grouped k-fold by study per seed;
     leave-climate-out (one fold per climate group) for the first ``climate_seeds`` seeds (its
     folds are fixed; seeds change only the models' draws)."""
     groups = frame[GROUP].astype(str).to_numpy()
