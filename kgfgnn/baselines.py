@@ -5,9 +5,8 @@ Every baseline predicts one target on the same signed-log scale as KG-FGNN (thro
 targets' range widened by 10 % on that scale, so that no model extrapolates exponentially),
 after standardising the inputs where the model needs it.
 The search: ``n_iter`` candidates drawn from the spaces of :mod:`kgfgnn.experiment.spaces`,
-scored on
-one 25 % hold-out of the training fold (no test data is ever seen), then refitted on the
-whole fold.
+scored on one 25 % hold-out of the training fold (no test data is ever seen), then refitted
+on the whole fold.
 """
 
 from __future__ import annotations
@@ -150,9 +149,8 @@ def baseline_family(name: str) -> Family:
 def tune_baseline(name: str, X: np.ndarray, y: np.ndarray, seed: int, n_iter: int,
                   groups: np.ndarray | None = None):
     """:func:`kgfgnn.experiment.search.random_search` of ``n_iter`` candidates scored on the
-    signed-log
-    scale on a 25 % hold-out of rows, or of whole ``groups`` (sites, countries) where given;
-    the best refitted on all X."""
+    signed-log scale on a 25 % hold-out of rows, or of whole ``groups`` (sites, countries)
+    where given; the best refitted on all X."""
     family = baseline_family(name)
     if groups is None:
         holdout = next(ShuffleSplit(n_splits=1, test_size=0.25, random_state=seed).split(X))

@@ -13,7 +13,7 @@ import joblib
 from kgfgnn import __version__
 from kgfgnn.atomic import atomic_path
 
-# bundle kind -> the data set (schema) it predicts for (kgfgnn.fielddata.datasets.DATASETS)
+# bundle kind -> the data set it predicts for (its adapter: kgfgnn.datasets.adapter)
 KINDS = {"kgfgnn-dose-response-model": "dose_response", "kgfgnn-carey-model": "carey"}
 
 

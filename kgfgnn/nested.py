@@ -2,8 +2,7 @@
 
 Inside every outer training fold, each family draws the same number of candidates from its
 space and runs :func:`kgfgnn.experiment.search.halving_search` on one inner hold-out grouped
-like the
-outer test (whole countries out of country, random rows for random CV). What a user must
+like the outer test (whole countries out of country, random rows for random CV). What a user must
 choose in advance is in the space: the inputs (the autoencoder's selection, a per-target
 mutual-information selection made on the fitting rows, or all candidate variables) for every
 family, and for KG-FGNN also its graph (knowledge, data or both edge types; one graph per

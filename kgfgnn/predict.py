@@ -11,10 +11,10 @@ import pandas as pd
 from kgfgnn.atomic import atomic_path
 from kgfgnn.bundles import BundleError, load_bundle
 from kgfgnn.datasets import adapter
-from kgfgnn.fielddata.datasets import CAREY, DOSE_RESPONSE
 from kgfgnn.fielddata.schema import FieldInputError
+from kgfgnn.fielddata.schemas import CAREY, DOSE_RESPONSE
 
-MAX_N_RATE = 2000.0  # kg N/ha, as the dose-response schema (kgfgnn/fielddata/datasets.py)
+MAX_N_RATE = 2000.0  # kg N/ha, as the dose-response schema (kgfgnn/fielddata/schemas.py)
 
 
 class PredictionInputError(ValueError):
@@ -22,7 +22,7 @@ class PredictionInputError(ValueError):
 
 
 def validate_input(frame: pd.DataFrame) -> pd.DataFrame:
-    """Check the Carey schema (:data:`kgfgnn.fielddata.datasets.CAREY`); rows are numbered as
+    """Check the Carey schema (:data:`kgfgnn.fielddata.schemas.CAREY`); rows are numbered as
     in the file (header = line 1)."""
     try:
         return CAREY.validate(frame)

@@ -13,8 +13,8 @@ from kgfgnn.datasets import adapter
 from kgfgnn.datasets.carey import Carey
 from kgfgnn.datasets.dose_response import DoseResponse
 from kgfgnn.datasets.simulated import Simulated
-from kgfgnn.fielddata.datasets import CAREY, DOSE_RESPONSE
 from kgfgnn.fielddata.dose_response import GROUP, load_dose_response
+from kgfgnn.fielddata.schemas import CAREY, DOSE_RESPONSE
 
 
 @pytest.mark.parametrize("name, cls", [("carey", Carey), ("dose_response", DoseResponse)])

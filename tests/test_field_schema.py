@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 
 from kgfgnn.fielddata.carey_data import OBSERVED, load_real
-from kgfgnn.fielddata.datasets import CAREY, DATASETS, DOSE_RESPONSE
 from kgfgnn.fielddata.design import CATEGORICAL, NUMERIC
 from kgfgnn.fielddata.schema import FieldInputError
+from kgfgnn.fielddata.schemas import CAREY, DOSE_RESPONSE, SCHEMAS
 
 
-@pytest.mark.parametrize("schema", DATASETS.values(), ids=list(DATASETS))
+@pytest.mark.parametrize("schema", SCHEMAS.values(), ids=list(SCHEMAS))
 def test_each_data_set_validates_as_distributed(schema):
     data = schema.load()
     valid = schema.validate(data.drop(columns=[schema.target]))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kgfgnn.fielddata.datasets import CAREY
+from kgfgnn.fielddata.schemas import CAREY
 
 
 class Carey:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kgfgnn.fielddata.datasets import DOSE_RESPONSE
+from kgfgnn.fielddata.schemas import DOSE_RESPONSE
 
 
 class DoseResponse:

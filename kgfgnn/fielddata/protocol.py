@@ -130,9 +130,8 @@ def families(protocol: FieldProtocol, pretrained: dict | None = None,
              gnn_nodes: tuple[str, ...] | None = None) -> dict[str, Family]:
     """Every measured data set's families: the builders, each with its ``measured`` space
     from the one table of spaces (:mod:`kgfgnn.experiment.spaces`). ``mixed_fixed``: the mixed
-    model's
-    candidate fixed-effect sets (default :data:`MIXED_FIXED`); ``n_rate``: the column the
-    monotone model increases in; ``gnn_nodes``: the graph's node columns of KG-FGNN from
+    model's candidate fixed-effect sets (default :data:`MIXED_FIXED`); ``n_rate``: the column
+    the monotone model increases in; ``gnn_nodes``: the graph's node columns of KG-FGNN from
     scratch (None: the dose-response network's)."""
     # the families' models (torch-backed ones included) are imported when a registry is
     # built, not when predict reads a model that does not need them

@@ -6,7 +6,7 @@ code), the allowed codes or range, how an empty cell is handled and which simula
 variable(s) it maps onto. ``validate`` checks a table against it and raises one
 :class:`FieldInputError` naming the line (header = line 1), the column and what is allowed;
 ``to_simulation`` maps rows onto the simulation's variables. The Carey compilation and the
-dose-response studies are the two implementations (:mod:`kgfgnn.fielddata.datasets`).
+dose-response studies are the two implementations (:mod:`kgfgnn.fielddata.schemas`).
 """
 
 from __future__ import annotations

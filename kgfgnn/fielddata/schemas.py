@@ -103,4 +103,4 @@ DOSE_RESPONSE = FieldSchema(
     ),
 )
 
-DATASETS = {"carey": CAREY, "dose_response": DOSE_RESPONSE}
+SCHEMAS = {"carey": CAREY, "dose_response": DOSE_RESPONSE}
