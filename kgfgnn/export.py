@@ -103,7 +103,7 @@ def export_results(artefact_dir: str | Path, out_dir: str | Path,
         written.append(name)
     claim = artefact_dir / "benchmark" / "claim.parquet"
     if claim.is_file():  # the table the book's introduction shows
-        from kgfgnn.benchmark import claim_table
+        from kgfgnn.experiment.report import claim_table
 
         write_csv(claim_table(pd.read_parquet(claim)), out_dir / "book_claim.csv")
         written.append("book_claim.csv")

@@ -29,9 +29,20 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from kgfgnn.baselines import BASELINES, LogTargetRegressor, baseline_family, valid_candidates
-from kgfgnn.experiment.evaluate import metrics
+from kgfgnn.experiment.evaluate import metrics, rmse_log
 from kgfgnn.experiment.search import MIN_GROUPS, Family, Halving, grouped_holdout, halving_search
-from kgfgnn.experiment.spaces import EDGE_CHOICES, GRAPHS, INPUT_SETS, PATHWAYS, SIMULATED, space
+from kgfgnn.experiment.spaces import (
+    CHOSEN_GBM,
+    EDGE_CHOICES,
+    GBMS,
+    GNN,
+    GRAPHS,
+    INPUT_SETS,
+    PATHWAYS,
+    SIMULATED,
+    TABM,
+    space,
+)
 from kgfgnn.graphs import DATA_TYPE, KNOWLEDGE_TYPE, build_multigraph
 from kgfgnn.knowledge import SUPERVISION
 from kgfgnn.scales import signed_log1p
@@ -46,10 +57,6 @@ from kgfgnn.variables import CANDIDATES, check_task
 # contracted onto the input nodes (the seed paper's graph over selected variables).
 EDGE_SETS = dict(zip(EDGE_CHOICES,
                      ((KNOWLEDGE_TYPE, DATA_TYPE), (KNOWLEDGE_TYPE,), (DATA_TYPE,)), strict=True))
-GBMS = ("hist_gradient_boosting", "xgboost", "lightgbm")
-GNN = "kg_fgnn"
-TABM = "tabm"
-CHOSEN_GBM = "chosen_gbm"
 # KG-FGNN's space (settings of the model, the inputs and the graph) and TabM's. TabM's
 # ensemble size k stays at 16 (pytabkit's default is 32; the cost grows with k and the TabM
 # paper finds k beyond 16-32 adds little).
@@ -410,8 +417,7 @@ def run_family(name: str, Xtr: pd.DataFrame, Ytr: pd.DataFrame, groups: np.ndarr
                      "features": params.get("inputs", ""), "n_train": len(Xtr),
                      "n_test": len(Xte), "inner_error": inner, "fit_seconds": seconds,
                      "params": _params_json(params), **metrics(y, pred),
-                     "rmse_log": float(np.sqrt(np.mean((signed_log1p(y)
-                                                        - signed_log1p(pred)) ** 2))),
+                     "rmse_log": rmse_log(y, pred),
                      **(extra or {})})
 
     if name == GNN:

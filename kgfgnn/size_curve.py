@@ -23,8 +23,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from kgfgnn.benchmark import BenchmarkConfig, Unit, claim_check, collect, run_units, unit_draw_seed
+from kgfgnn.benchmark import BenchmarkConfig, Unit, collect, run_units, unit_draw_seed
 from kgfgnn.experiment.evaluate import folds
+from kgfgnn.experiment.report import claim_check
 from kgfgnn.nested import CHOSEN_GBM, GBMS, GNN
 from kgfgnn.seeds import spawn
 from kgfgnn.simulate.dataset import SITE_YEAR
@@ -100,7 +101,7 @@ def run_size_curve(seasonal: pd.DataFrame, autoencoder: list[str], keep: tuple[s
 def size_curve_table(results: pd.DataFrame) -> pd.DataFrame:
     """Per size and target: mean training rows, KG-FGNN's and the chosen GBM's mean RMSE,
     their ratio and the paired difference over folds with its 95 % Nadeau–Bengio interval
-    (:func:`kgfgnn.benchmark.claim_check`), and the verdict."""
+    (:func:`kgfgnn.experiment.report.claim_check`), and the verdict."""
     parts = []
     for size, part in results.groupby("size"):
         claim = claim_check(part)
@@ -116,7 +117,7 @@ def size_curve_table(results: pd.DataFrame) -> pd.DataFrame:
 def book_table(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`size_curve_table` for readers: training crop years (mean over folds), target
     with its unit, both RMSEs, the ratio, the difference with its 95 % interval, the verdict."""
-    from kgfgnn.benchmark import TARGET_LABELS
+    from kgfgnn.experiment.report import TARGET_LABELS
     from kgfgnn.tables import number
 
     return pd.DataFrame({

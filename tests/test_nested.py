@@ -9,7 +9,8 @@ import pytest
 from sklearn.linear_model import Ridge
 
 from kgfgnn import benchmark, nested
-from kgfgnn.benchmark import BenchmarkConfig, claim_check, run_benchmark
+from kgfgnn.benchmark import BenchmarkConfig, run_benchmark
+from kgfgnn.experiment.report import claim_check
 from kgfgnn.experiment.search import Family, Halving, halving_search
 from kgfgnn.nested import (
     GNN,

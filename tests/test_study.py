@@ -177,9 +177,8 @@ def test_carey_on_the_protocol_is_the_same_with_one_or_two_workers(tiny_simulati
 
 
 def test_one_verdict_rule_for_every_comparison():
-    from kgfgnn.benchmark import CLAIM_VERDICTS
     from kgfgnn.experiment.evaluate import interval_verdict
-    from kgfgnn.experiment.report import VERDICTS
+    from kgfgnn.experiment.report import CLAIM_VERDICTS, VERDICTS
 
     assert interval_verdict(-2.0, -0.1) == "lower"
     assert interval_verdict(0.1, 2.0) == "higher"

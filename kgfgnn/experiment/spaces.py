@@ -14,6 +14,12 @@ from __future__ import annotations
 
 from scipy.stats import loguniform, randint, uniform
 
+# Family names the reports refer to: KG-FGNN, TabM, the gradient-boosted families, and the GBM
+# chosen per unit inside the folds (kgfgnn.nested.chosen_gbm).
+GNN = "kg_fgnn"
+TABM = "tabm"
+GBMS = ("hist_gradient_boosting", "xgboost", "lightgbm")
+CHOSEN_GBM = "chosen_gbm"
 SIMULATED, MEASURED = "simulated", "measured"
 CONTEXTS = (SIMULATED, MEASURED)
 
