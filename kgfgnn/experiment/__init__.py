@@ -11,10 +11,12 @@
 - :mod:`~kgfgnn.experiment.study`: a measured data set's study (approaches, outer splits, the
   learning curve, the one-standard-error choice);
 - :mod:`~kgfgnn.experiment.intervals`: split-conformal intervals for unseen groups;
-- :mod:`~kgfgnn.experiment.report`: the report every measured chapter writes (summary,
-  paired tests against the best real-only approach, verdict, choice, coverage).
+- :mod:`~kgfgnn.experiment.report`: the one reporting module (the simulated benchmark's
+  claim check and ablations; the measured data sets' summary, paired tests against the best
+  real-only approach, verdict, choice and coverage).
 
-The simulated benchmark's own units and claim check are in :mod:`kgfgnn.benchmark`; each
-data set's declarations (schema, inputs, approaches, knowledge, splits, predict) in its
-adapter (:mod:`kgfgnn.datasets`).
+Results tables of every data set are keyed alike (``split``, ``seed``, ``fold``, ``model``).
+The simulated benchmark's units (task, split, seed, fold, family) are in
+:mod:`kgfgnn.benchmark`; each data set's entry point (schema, loading, run, bundle,
+predict) is its adapter (:mod:`kgfgnn.datasets`).
 """
