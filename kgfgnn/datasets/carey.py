@@ -8,10 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kgfgnn.datasets.measured import MeasuredDataSet
 from kgfgnn.fielddata.schemas import CAREY
 
 
-class Carey:
+class Carey(MeasuredDataSet):
     """The Carey data on the one real-data protocol.
 
     Attributes
@@ -31,18 +32,7 @@ class Carey:
 
     name, unit = "carey", "site"
     schema = CAREY
-
-    @property
-    def approaches(self) -> dict:
-        from kgfgnn.fielddata.carey import APPROACHES
-
-        return APPROACHES
-
-    @property
-    def curve_approaches(self) -> tuple[str, ...]:
-        from kgfgnn.fielddata.carey import CURVE_APPROACHES
-
-        return CURVE_APPROACHES
+    declarations = "kgfgnn.fielddata.carey"
 
     def load(self) -> pd.DataFrame:
         """The measurements in the simulation's variables, one group per site."""

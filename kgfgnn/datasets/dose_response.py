@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kgfgnn.datasets.measured import MeasuredDataSet
 from kgfgnn.fielddata.schemas import DOSE_RESPONSE
 
 
-class DoseResponse:
+class DoseResponse(MeasuredDataSet):
     """The dose-response studies on the one real-data protocol.
 
     Attributes
@@ -32,18 +33,7 @@ class DoseResponse:
 
     name, unit = "dose_response", "study"
     schema = DOSE_RESPONSE
-
-    @property
-    def approaches(self) -> dict:
-        from kgfgnn.fielddata.protocol import APPROACHES
-
-        return APPROACHES
-
-    @property
-    def curve_approaches(self) -> tuple[str, ...]:
-        from kgfgnn.fielddata.protocol import CURVE_APPROACHES
-
-        return CURVE_APPROACHES
+    declarations = "kgfgnn.fielddata.protocol"
 
     def load(self, max_studies: int = 0, seed: int = 0) -> pd.DataFrame:
         """The measurements; with ``max_studies`` > 0, a seeded sample of that many whole
