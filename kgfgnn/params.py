@@ -136,6 +136,9 @@ NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
         "max_pretrain": Param(int, "simulated seasons per pretraining seed", 10, 100000),
         "workers": Param(int, "local worker processes for the folds; 0 = one per core", 0,
                          256),
+        "scheduler": Param(str, "Dask scheduler address; empty = local processes"),
+        "cache": Param(str, "folder keeping each finished fold so a rerun resumes; empty = "
+                            "none"),
         "device": _DEVICE,
     },
     "07_dose_response": {
@@ -155,9 +158,13 @@ NOTEBOOK_PARAMS: dict[str, dict[str, Param]] = {
         "tabm_epochs": Param(int, "TabM's maximum epochs (early-stopped on held-out studies)",
                              1, 5000),
         "max_pretrain": Param(int, "simulated windows per pretraining seed", 10, 100000),
-        "climate_seeds": Param(int, "seeds of the leave-climate-out design (0 = not run)", 0,
+        "climate_seeds": Param(int, "seeds of the leave-climate-out split (0 = not run)", 0,
                                20),
-        "workers": Param(int, "local worker processes for the twins; 0 = one per core", 0, 256),
+        "workers": Param(int, "local worker processes for the twins and the folds; 0 = one "
+                              "per core", 0, 256),
+        "scheduler": Param(str, "Dask scheduler address; empty = local processes"),
+        "cache": Param(str, "folder keeping each finished fold so a rerun resumes; empty = "
+                            "none"),
         "device": _DEVICE,
     },
     "06_reproducibility": {**_COMMON},

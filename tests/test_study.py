@@ -224,3 +224,41 @@ def test_the_protocol_reads_a_chapters_parameters():
         assert protocol.curve_groups == tuple(params[curve])
         assert (protocol.n_folds, protocol.n_seeds, protocol.gnn_epochs) == (
             params["n_folds"], params["n_seeds"], params["gnn_epochs"])
+
+
+def test_the_cache_key_of_a_study_is_the_same_in_every_process():
+    """Fitted torch modules pickle to different bytes in each process, so the cache key
+    reads the knowledge's ``knowledge_key`` instead: two processes building the same study
+    with a freshly fitted network as knowledge get the same key (else no run would resume)."""
+    import subprocess
+    import sys
+    from dataclasses import replace
+    from pathlib import Path
+
+    from kgfgnn.experiment.study import study_cache_key
+
+    script = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from dataclasses import replace
+import numpy as np, pandas as pd
+from test_study import _synthetic
+from kgfgnn.experiment.study import study_cache_key
+from kgfgnn.graphs import build_multigraph
+from kgfgnn.train import KGFGNNRegressor
+from kgfgnn.variables import CANDIDATES
+X = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 2)),
+                 columns=["n_rate_kg_ha", "soil_oc_pct"])
+Y = pd.DataFrame({{"n2o": np.exp(X.n_rate_kg_ha)}})
+spec = build_multigraph(X, Y, list(X.columns), allow_empty=True, universe=list(CANDIDATES))
+net = KGFGNNRegressor(spec=spec, hidden=8, epochs=2).fit(X, Y)
+study = replace(_synthetic(), knowledge={{"pretrained": net}}, knowledge_key="made-from-k")
+print(study_cache_key(study, ["real_only:ridge"]))
+"""
+    keys = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           check=True).stdout.strip() for _ in range(2)}
+    assert len(keys) == 1 and len(keys.pop()) == 32
+    study = replace(_synthetic(), knowledge={"pretrained": object()})
+    with pytest.raises(ValueError, match="knowledge_key"):
+        study_cache_key(study, ["real_only:ridge"])
+    assert study_cache_key(_synthetic(), ["a"]) != study_cache_key(_synthetic(seed=1), ["a"])

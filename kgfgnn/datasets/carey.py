@@ -5,6 +5,7 @@ N input and soil organic C, grouped by site. The declarations are in
 
 from __future__ import annotations
 
+import joblib
 import numpy as np
 import pandas as pd
 
@@ -55,7 +56,9 @@ class Carey(MeasuredDataSet):
         from kgfgnn.experiment.study import run_study
         from kgfgnn.fielddata.carey import carey_study, knowledge_setup
 
-        study = carey_study(real, knowledge_setup(simulated, protocol, seed), protocol, seed)
+        key = joblib.hash((simulated, protocol, seed)) if cache else ""  # knowledge's sources
+        study = carey_study(real, knowledge_setup(simulated, protocol, seed), protocol, seed,
+                            knowledge_key=key)
         results, predictions = run_study(study, workers, approaches, scheduler, cache)
         return results, predictions, study
 

@@ -6,6 +6,7 @@ the window rule), :mod:`kgfgnn.fielddata.protocol` (approaches, families, outer 
 
 from __future__ import annotations
 
+import joblib
 import numpy as np
 import pandas as pd
 
@@ -72,7 +73,10 @@ class DoseResponse(MeasuredDataSet):
         gnn_columns = list(protocol_inputs(data.head(1), None)["gnn"].columns)
         pretrained = (knowledge_setup(seasonal, gnn_columns, protocol, seed)
                       if seasonal is not None else None)
-        study = dose_study(data, twin, protocol, seed, pretrained)
+        key = ""  # what the knowledge was made from, for the cache
+        if cache and seasonal is not None:
+            key = joblib.hash((seasonal, gnn_columns, protocol, seed))
+        study = dose_study(data, twin, protocol, seed, pretrained, knowledge_key=key)
         results, predictions = run_study(study, workers, approaches, scheduler, cache)
         return results, predictions, study
 

@@ -18,7 +18,7 @@ alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import joblib
 import numpy as np
@@ -77,6 +77,7 @@ class FieldStudy:
     knowledge: object = None
     reported: Callable[[np.ndarray], np.ndarray] | None = None
     clip_margin: float | None = None
+    knowledge_key: str = ""  # what the knowledge was made from, digested (for the cache)
 
     def __post_init__(self):
         n = len(self.y)
@@ -245,7 +246,7 @@ def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] |
     each finished unit, so that a rerun resumes (the key covers the study, its knowledge
     and the package version)."""
     names = [a for a in study.available() if approaches is None or a in approaches]
-    study_key = joblib.hash((__version__, study, names)) if cache else ""
+    study_key = study_cache_key(study, names) if cache else ""
     done = run_each(_cached_unit, [(cache, study_key, study, names, *split)
                                    for split in study.splits], workers, scheduler)
     rows = pd.DataFrame([r for unit_rows, _ in done for r in unit_rows])
@@ -253,6 +254,17 @@ def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] |
     return (rows.sort_values(["split", "seed", "fold", "model", "train_groups"],
                              ignore_index=True),
             preds.sort_values(["split", "seed", "fold", "model", "row"], ignore_index=True))
+
+
+def study_cache_key(study: FieldStudy, names: list[str]) -> str:
+    """The part of a unit's cache key that covers the study: the package version, the study
+    without its knowledge (data, inputs, approaches, registry, splits: joblib's hash) and
+    ``knowledge_key`` for the knowledge, because fitted torch modules do not pickle to the
+    same bytes twice (a key over them would never match in a later run)."""
+    if study.knowledge is not None and not study.knowledge_key:
+        raise ValueError(f"study {study.name!r}: a cache needs knowledge_key (a digest of what "
+                         "the knowledge was made from) when the study has knowledge")
+    return joblib.hash((__version__, replace(study, knowledge=None), names))
 
 
 def _cached_unit(cache: str, study_key: str, study: FieldStudy, names: list[str],

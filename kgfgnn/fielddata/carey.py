@@ -103,10 +103,12 @@ def carey_families(protocol: FieldProtocol, knowledge: dict | None):
                     mixed_fixed=CAREY_MIXED, n_rate="n_rate_kg_ha", gnn_nodes=OBSERVED)
 
 
-def carey_study(real: pd.DataFrame, knowledge: dict, protocol: FieldProtocol, seed: int
-                ) -> FieldStudy:
+def carey_study(real: pd.DataFrame, knowledge: dict, protocol: FieldProtocol, seed: int,
+                knowledge_key: str = "") -> FieldStudy:
     """The Carey data (:func:`kgfgnn.fielddata.carey_data.load_real`) as a
-    :class:`~kgfgnn.experiment.study.FieldStudy`: grouped k-fold by site per seed."""
+    :class:`~kgfgnn.experiment.study.FieldStudy`: grouped k-fold by site per seed.
+    ``knowledge_key``: a digest of what the knowledge was made from (for the runner's
+    cache)."""
     groups = real["group"].astype(str).to_numpy()
     return FieldStudy(
         name="carey", unit="site", y=signed_log1p(real[TARGET].to_numpy(float)),
@@ -115,7 +117,8 @@ def carey_study(real: pd.DataFrame, knowledge: dict, protocol: FieldProtocol, se
         curve_groups=tuple(protocol.curve_groups),
         registry=partial(carey_families, protocol), search_iter=protocol.search_iter,
         splits=list(grouped_splits(groups, protocol.n_folds, protocol.n_seeds, seed)),
-        knowledge=knowledge, reported=signed_expm1, clip_margin=0.1)
+        knowledge=knowledge, reported=signed_expm1, clip_margin=0.1,
+        knowledge_key=knowledge_key)
 
 
 KIND = "kgfgnn-carey-model"

@@ -272,8 +272,11 @@ def splits(frame: pd.DataFrame, protocol: FieldProtocol, seed: int):
 
 
 def dose_study(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: FieldProtocol,
-               seed: int, pretrained: dict | None = None) -> FieldStudy:
-    """The dose-response studies as a :class:`~kgfgnn.experiment.study.FieldStudy`."""
+               seed: int, pretrained: dict | None = None, knowledge_key: str = ""
+               ) -> FieldStudy:
+    """The dose-response studies as a :class:`~kgfgnn.experiment.study.FieldStudy`;
+    ``knowledge_key``: a digest of what ``pretrained`` was made from (for the runner's
+    cache)."""
     return FieldStudy(
         name="dose_response", unit="study",
         y=frame[LOG_TARGET].to_numpy(dtype=float),
@@ -281,7 +284,8 @@ def dose_study(frame: pd.DataFrame, twin: pd.DataFrame | None, protocol: FieldPr
         inputs=protocol_inputs(frame, twin), approaches=APPROACHES,
         curve_approaches=CURVE_APPROACHES, curve_groups=tuple(protocol.curve_groups),
         registry=partial(families, protocol), search_iter=protocol.search_iter,
-        splits=list(splits(frame, protocol, seed)), knowledge=pretrained)
+        splits=list(splits(frame, protocol, seed)), knowledge=pretrained,
+        knowledge_key=knowledge_key)
 
 
 __all__ = ["APPROACHES", "CURVE_APPROACHES", "FieldProtocol",
