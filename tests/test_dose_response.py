@@ -363,3 +363,26 @@ def test_twin_ef_agreement_per_class_matches_its_definition():
     assert row.bias == pytest.approx((wet.twin_ef_window_pct - wet.ef_pct).median())
     assert np.isnan(table.loc[("climate class", "cold"), "rank_corr"])
     assert not np.isnan(table.loc[("crop", "maize"), "rank_corr"])
+
+
+def test_study_means_rank_the_twin_per_study():
+    """The twin chapter's study-level table: per-study means of measured ln N2O, the twin,
+    its calibration (x1 = the twin itself), the annual twin scaled by window / 365 and ln
+    window (an empty window = 365 days)."""
+    from kgfgnn.fielddata.validation import study_means
+
+    data = pd.DataFrame({"Ref_num": ["a", "a", "b"], "log_N2O": [0.0, 1.0, 2.0],
+                         "duree_expe": [100.0, 100.0, np.nan]})
+    twin = pd.DataFrame({"twin_n2o_kg_n_ha_yr": [3.65, 7.3, 0.0]})
+    X_twin = pd.DataFrame({"twin_log_n2o_window": np.log([1.0, 2.0, 4.0]),
+                           "twin_log_nit_window": np.log([0.5, 0.5, 1.0])})
+    table = study_means(data, twin, X_twin, 1.0)
+    assert list(table.index) == ["a", "b"]
+    np.testing.assert_allclose(table.log_N2O, [0.5, 2.0])
+    np.testing.assert_allclose(table.twin, [np.log(2) / 2, np.log(4)])
+    np.testing.assert_allclose(table.twin_cal, table.twin)
+    np.testing.assert_allclose(table.annual_scaled, [(np.log(1.0) + np.log(2.0)) / 2,
+                                                     np.log(1e-3)])  # floored, full year
+    np.testing.assert_allclose(table.window, [np.log(100), np.log(365)])
+    doubled = study_means(data, twin, X_twin, 3.0)  # + 2 x nitrified N2O
+    np.testing.assert_allclose(doubled.twin_cal, [(np.log(2) + np.log(3)) / 2, np.log(6)])

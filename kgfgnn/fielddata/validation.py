@@ -75,3 +75,39 @@ def twin_ef_agreement(paired: pd.DataFrame, by: dict[str, str] | None = None,
                             ).T.rename_axis(column)
     return pd.concat({label: per_class(column)
                       for label, column in (by or AGREEMENT_CLASSES).items()})
+
+
+def study_means(data: pd.DataFrame, twin: pd.DataFrame, X_twin: pd.DataFrame,
+                multiplier: float) -> pd.DataFrame:
+    """Per study, the means of: measured ln N2O-N over the window (``log_N2O``), the
+    window-matched twin (``twin``), the same with the nitrification N2O share multiplied by
+    ``multiplier`` (``twin_cal``), the annual twin scaled by window / 365 days
+    (``annual_scaled``, floored at :data:`~kgfgnn.fielddata.design.TWIN_FLOOR_KG_N_HA` before
+    the log) and ln window length (``window``): what ranks the studies, and how well.
+    ``X_twin``: the hybrid input table of ``data`` (its twin columns)."""
+    from kgfgnn.fielddata.design import TWIN_FLOOR_KG_N_HA
+    from kgfgnn.fielddata.dose_response import FULL_YEAR_DAYS, GROUP, window_days
+    from kgfgnn.fielddata.estimators import CalibratedTwin
+
+    days = window_days(data)
+    return (data.assign(twin=X_twin.twin_log_n2o_window,
+                        twin_cal=CalibratedTwin.twin_log(X_twin, multiplier),
+                        annual_scaled=np.log(twin.twin_n2o_kg_n_ha_yr.clip(
+                            lower=TWIN_FLOOR_KG_N_HA) * days / FULL_YEAR_DAYS),
+                        window=np.log(days))
+            .groupby(GROUP)[["log_N2O", "twin", "twin_cal", "annual_scaled", "window"]].mean())
+
+
+def twin_ef_pairs(field_ef: pd.DataFrame, twin: pd.DataFrame, conditions: pd.DataFrame
+                  ) -> pd.DataFrame:
+    """Each fertilised treatment's measured EF (:func:`~kgfgnn.fielddata.dose_response.
+    field_emission_factors`) beside its twin's window EF, with the crop, the decoded climate
+    class and the window class (:func:`window_class`) to compare them by."""
+    from kgfgnn.fielddata.dose_response import window_days
+    from kgfgnn.fielddata.protocol import climate_label
+
+    paired = field_ef.join(twin[["twin_ef_window_pct", "twin_ef_pct"]]).join(
+        conditions[["crop"]])
+    return paired.assign(twin_ef_pct=paired.twin_ef_window_pct,
+                         climate=paired.Climate.map(climate_label),
+                         window=window_class(window_days(paired)))
