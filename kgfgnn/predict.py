@@ -112,14 +112,10 @@ def predict_csv(model_path: str | Path, input_path: str | Path,
         valid = schema.validate(frame)
     except FieldInputError as err:
         raise PredictionInputError(f"input file {input_path}: {err}") from None
-    if data_set.name == "carey" and (len(bundle.get("residuals", ())) == 0
-                                     or "clip_range" not in bundle):
-        raise PredictionInputError(
-            f"model file {model_path} has no conformal calibration residuals or prediction "
-            "range (written by an older version): re-run notebook 05_realworld to write the "
-            "model again")
     try:
         out = data_set.predict_rows(bundle, valid, n_rates)
+    except BundleError as err:  # the model cannot predict (e.g. written by an older version)
+        raise PredictionInputError(f"model file {model_path} {err}") from None
     except FieldInputError as err:
         raise PredictionInputError(f"input file {input_path}: {err}") from None
     write_output(out, output_path)

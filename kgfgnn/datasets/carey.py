@@ -9,6 +9,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from kgfgnn.bundles import BundleError
 from kgfgnn.datasets.measured import MeasuredDataSet
 from kgfgnn.fielddata.schemas import CAREY
 
@@ -77,6 +78,11 @@ class Carey(MeasuredDataSet):
         interval; with ``n_rates``, every row at each N input."""
         from kgfgnn.fielddata.carey import predict_carey
         from kgfgnn.fielddata.carey_data import map_real
+
+        if len(bundle.get("residuals", ())) == 0 or "clip_range" not in bundle:
+            raise BundleError("has no conformal calibration residuals or prediction range "
+                              "(written by an older version): re-run notebook 05_realworld "
+                              "to write the model again")
 
         frame = valid
         if n_rates:

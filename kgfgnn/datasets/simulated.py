@@ -61,14 +61,14 @@ class Simulated:
         return (model_frame(seasonal), target_frame(seasonal),
                 seasonal[self.group_column].to_numpy())
 
-    def run(self, seasonal: pd.DataFrame, autoencoder: dict[str, list[str]], config, seed: int,
-            keep: tuple[str, ...] = (), workers: int = 0, scheduler: str = "",
-            cache: str = ""):
-        """The nested benchmark (:func:`kgfgnn.benchmark.run_benchmark`) on the one runner:
-        results, out-of-fold predictions and every candidate the inner searches scored."""
+    def run(self, X: pd.DataFrame, Y: pd.DataFrame, groups: np.ndarray,
+            autoencoder: dict[str, list[str]], config, seed: int, keep: tuple[str, ...] = (),
+            workers: int = 0, scheduler: str = "", cache: str = ""):
+        """The nested benchmark (:func:`kgfgnn.benchmark.run_benchmark`) on the one runner,
+        on :meth:`frames`: results, out-of-fold predictions and every candidate the inner
+        searches scored."""
         from kgfgnn.benchmark import run_benchmark
 
-        X, Y, groups = self.frames(seasonal)
         return run_benchmark(X, Y, groups, autoencoder, config, seed, keep=keep,
                              log=lambda m: None, workers=workers, scheduler=scheduler,
                              cache=cache)
