@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,15 @@ import pandas as pd
 from kgfgnn import __version__
 from kgfgnn.experiment.evaluate import SPLITS, folds
 from kgfgnn.experiment.runner import cache_path, cached_call, run_each
-from kgfgnn.nested import GNN, TABM, NestedConfig, chosen_gbm, run_family
+from kgfgnn.nested import (
+    GNN,
+    TABM,
+    InputSets,
+    NestedConfig,
+    chosen_gbm,
+    fold_input_sets,
+    run_family,
+)
 from kgfgnn.seeds import spawn
 from kgfgnn.threads import single_threaded
 from kgfgnn.variables import TASKS
@@ -69,9 +78,27 @@ class Unit:
     size: int = 0  # training-size curve: the requested training rows (0: the whole fold)
 
 
+def _fold_key(unit: Unit) -> tuple:
+    """The outer fold (and training size) a unit belongs to: its families share input sets."""
+    return unit.task, unit.split, unit.seed, unit.fold, unit.size
+
+
+def _fold_input_sets(unit: Unit, features: pd.DataFrame, targets: pd.DataFrame,
+                     groups: np.ndarray, autoencoder: dict[str, list[str]],
+                     keep: tuple[str, ...], config: BenchmarkConfig,
+                     inputs: dict[str, list[str]]) -> tuple[InputSets, InputSets]:
+    """:func:`kgfgnn.nested.fold_input_sets` of the unit's training rows."""
+    with single_threaded():
+        return fold_input_sets(features.iloc[unit.train], targets.iloc[unit.train],
+                               groups[unit.train], unit.split, unit.seed,
+                               autoencoder[unit.task], keep, config.nested,
+                               inputs[unit.task])
+
+
 def _run_task(task: Unit, features: pd.DataFrame, targets: pd.DataFrame,
               groups: np.ndarray, autoencoder: dict[str, list[str]], keep: tuple[str, ...],
-              config: BenchmarkConfig, inputs: dict[str, list[str]]):
+              config: BenchmarkConfig, inputs: dict[str, list[str]],
+              input_sets: tuple[InputSets, InputSets] | None = None):
     """One (task, split, seed, fold, family): the nested search and the outer-test scores."""
     with single_threaded():  # parallelism is across units
         rows, preds, search = run_family(
@@ -79,7 +106,7 @@ def _run_task(task: Unit, features: pd.DataFrame, targets: pd.DataFrame,
             groups[task.train], features.iloc[task.test], targets.iloc[task.test],
             task.split, task.seed, autoencoder[task.task], keep, config.nested,
             task.ablations, task=task.task, inputs=inputs[task.task],
-            draw_seed=task.draw_seed)
+            draw_seed=task.draw_seed, input_sets=input_sets)
     label = {"fold": task.fold} | ({"size": task.size} if task.size else {})
     for part in (*preds, search):
         for column, value in label.items():
@@ -88,26 +115,37 @@ def _run_task(task: Unit, features: pd.DataFrame, targets: pd.DataFrame,
     return [r | label for r in rows], preds, search
 
 
-def _cached_task(cache: str, task: Unit, features: pd.DataFrame, targets: pd.DataFrame,
-                 groups: np.ndarray, autoencoder: dict[str, list[str]], keep: tuple[str, ...],
-                 config: BenchmarkConfig, inputs: dict[str, list[str]]):
-    """:func:`_run_task`, its result kept under ``cache`` (:func:`kgfgnn.experiment.runner.
-    cached_call`) so that an interrupted run resumes where it stopped; the key covers the unit
-    (its rows and whether it fits the ablations), the search configuration, the inputs and the
-    package version."""
-    path = None
-    if cache:
-        key = (__version__, task.task, task.split, task.seed, task.fold, task.family,
-               *((task.size,) if task.size else ()),  # benchmark units keep their earlier keys
-               task.ablations, task.draw_seed, task.train.tolist(), asdict(config.nested),
-               autoencoder[task.task], inputs[task.task], keep,
-               pd.util.hash_pandas_object(features).sum(),
-               pd.util.hash_pandas_object(targets).sum(), groups.tolist())
-        size = f"n{task.size}-" if task.size else ""
-        path = cache_path(cache, f"{task.task}-{task.split}-{task.seed}-{task.fold}-{size}"
-                                 f"{task.family}", key)
+def _unit_cache(cache: str, task: Unit, data_key: tuple, autoencoder: dict[str, list[str]],
+                keep: tuple[str, ...], config: BenchmarkConfig,
+                inputs: dict[str, list[str]]) -> Path | None:
+    """Where a unit's result is kept under ``cache`` (None without one); the key covers the
+    unit (its rows and whether it fits the ablations), the search configuration, the inputs,
+    the data (``data_key``: :func:`_data_key`) and the package version."""
+    if not cache:
+        return None
+    key = (__version__, task.task, task.split, task.seed, task.fold, task.family,
+           *((task.size,) if task.size else ()),  # benchmark units keep their earlier keys
+           task.ablations, task.draw_seed, task.train.tolist(), asdict(config.nested),
+           autoencoder[task.task], inputs[task.task], keep, *data_key)
+    size = f"n{task.size}-" if task.size else ""
+    return cache_path(cache, f"{task.task}-{task.split}-{task.seed}-{task.fold}-{size}"
+                             f"{task.family}", key)
+
+
+def _data_key(features: pd.DataFrame, targets: pd.DataFrame, groups: np.ndarray) -> tuple:
+    """The data's part of a unit's cache key."""
+    return (pd.util.hash_pandas_object(features).sum(),
+            pd.util.hash_pandas_object(targets).sum(), groups.tolist())
+
+
+def _cached_task(path: Path | None, task: Unit, features: pd.DataFrame,
+                 targets: pd.DataFrame, groups: np.ndarray, autoencoder: dict[str, list[str]],
+                 keep: tuple[str, ...], config: BenchmarkConfig, inputs: dict[str, list[str]],
+                 input_sets: tuple[InputSets, InputSets] | None):
+    """:func:`_run_task`, its result kept at ``path`` (:func:`kgfgnn.experiment.runner.
+    cached_call`) so that an interrupted run resumes where it stopped."""
     return cached_call(path, _run_task, task, features, targets, groups, autoencoder, keep,
-                       config, inputs)
+                       config, inputs, input_sets)
 
 
 def run_benchmark(features: pd.DataFrame, targets: pd.DataFrame, groups: np.ndarray,
@@ -162,13 +200,26 @@ def run_units(units: list[Unit], features: pd.DataFrame, targets: pd.DataFrame,
     """Run the units (local processes, or the Dask cluster at ``scheduler``), each kept
     under ``cache`` when given; whole outer folds one after another (the plan task out of
     country first: the claim's protocol), the longest units of a fold first, so that an
-    interrupted run leaves complete folds in the cache."""
+    interrupted run leaves complete folds in the cache. The input sets of every fold with a
+    unit still to run are computed first, once per fold rather than once per family."""
     cost = {GNN: 0, TABM: 1}
     units = sorted(units, key=lambda t: (t.task != "plan", t.split != "leave_countries_out",
                                          t.size, t.seed, t.fold, cost.get(t.family, 2)))
     selections = {t: list(cols) for t, cols in autoencoder.items()}
-    return run_each(_cached_task, [(cache, unit, features, targets, groups, selections,
-                                    tuple(keep), config, inputs) for unit in units],
+    data_key = _data_key(features, targets, groups) if cache else ()
+    paths = [_unit_cache(cache, u, data_key, selections, tuple(keep), config, inputs)
+             for u in units]
+    pending = {}
+    for unit, path in zip(units, paths, strict=True):
+        if path is None or not path.exists():
+            pending.setdefault(_fold_key(unit), unit)
+    computed = run_each(_fold_input_sets, [(unit, features, targets, groups, selections,
+                                            tuple(keep), config, inputs)
+                                           for unit in pending.values()], workers, scheduler)
+    sets = dict(zip(pending, computed, strict=True))
+    return run_each(_cached_task, [(path, unit, features, targets, groups, selections,
+                                    tuple(keep), config, inputs, sets.get(_fold_key(unit)))
+                                   for unit, path in zip(units, paths, strict=True)],
                     workers, scheduler)
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
-import torch
-from torch_geometric.data import Data, InMemoryDataset
 
-from kgfgnn.atomic import atomic_path, write_json
+if TYPE_CHECKING:
+    import torch
+
+from kgfgnn.atomic import write_json
 from kgfgnn.knowledge import KNOWLEDGE_EDGES, contracted_edges, knowledge_graph, pathway_nodes
 
 KNOWLEDGE_TYPE, DATA_TYPE = 0, 1
@@ -49,6 +50,7 @@ class GraphSpec:
 
     def edge_index(self, target: str) -> tuple[torch.Tensor, torch.Tensor]:
         """``edge_index`` (2 x E, long) and ``edge_type`` (E,) of one target's graph."""
+        import torch  # here, so that reading and drawing a graph do not import torch
         pos = {n: i for i, n in enumerate(self.nodes)}
         rows = self.edges[target]
         if not rows:
@@ -158,49 +160,3 @@ def build_multigraph(features: pd.DataFrame, targets: pd.DataFrame, nodes: list[
             )
         spec.edges[t] = sorted(set(rows))
     return spec
-
-
-class GHGGraphDataset(InMemoryDataset):
-    """PyG dataset of per-sample multi-graphs, built once and cached under ``root``.
-
-    Each :class:`~torch_geometric.data.Data` has ``x`` (nodes x 1, standardised values),
-    ``node_id`` (nodes), ``y`` (1 x targets) and, per target ``t``, ``edge_index_t`` and
-    ``edge_type_t``. PyG's batching offsets every ``edge_index_*`` attribute.
-    """
-
-    def __init__(self, root: str | Path, values: np.ndarray | None = None,
-                 y: np.ndarray | None = None, spec: GraphSpec | None = None):
-        self._values, self._y, self._spec = values, y, spec
-        super().__init__(str(root), log=False)  # PyG's "Processing... Done!" goes to stderr
-        self.load(self.processed_paths[0])
-
-    @property
-    def raw_file_names(self) -> list[str]:
-        return []
-
-    @property
-    def processed_file_names(self) -> list[str]:
-        return ["ghg_graphs.pt"]
-
-    def download(self) -> None:  # nothing to download: data come from the simulation
-        return None
-
-    def process(self) -> None:
-        if self._values is None or self._spec is None:
-            raise ValueError("GHGGraphDataset: no cache under root; pass values, y and spec "
-                             "to build it")
-        n_nodes = len(self._spec.nodes)
-        if self._values.shape[1] != n_nodes:
-            raise ValueError(f"values have {self._values.shape[1]} columns for {n_nodes} nodes")
-        topo = {t: self._spec.edge_index(t) for t in self._spec.edges}
-        node_id = torch.arange(n_nodes)
-        items = []
-        for i, row in enumerate(np.asarray(self._values, dtype=np.float32)):
-            attrs = {f"edge_index_{t}": ei for t, (ei, _) in topo.items()}
-            attrs |= {f"edge_type_{t}": et for t, (_, et) in topo.items()}
-            y = None if self._y is None else torch.tensor(self._y[i:i + 1], dtype=torch.float32)
-            items.append(Data(x=torch.from_numpy(row).unsqueeze(1), node_id=node_id, y=y,
-                              num_nodes=n_nodes, **attrs))
-        with atomic_path(self.processed_paths[0]) as tmp:
-            self.save(items, str(tmp))
-

@@ -381,26 +381,41 @@ def ablations(params: dict, components: tuple[str, ...] = tuple(ABLATABLE)
             for component in components for value in ABLATABLE[component]}
 
 
+def fold_input_sets(Xtr: pd.DataFrame, Ytr: pd.DataFrame, groups: np.ndarray, split: str,
+                    seed: int, autoencoder: list[str], keep: tuple[str, ...],
+                    config: NestedConfig, columns: list[str]) -> tuple[InputSets, InputSets]:
+    """The input sets of one outer training fold: on the inner fitting rows (what the search
+    sees) and on the whole training fold (what the refit sees). Mutual information is the
+    costly part, and it is the same for every family of the fold."""
+    fit_idx, _ = inner_holdout(split, groups, seed, config.holdout_fraction)
+    return (InputSets.on(Xtr.iloc[fit_idx], Ytr.iloc[fit_idx], autoencoder, keep, seed,
+                         columns),
+            InputSets.on(Xtr, Ytr, autoencoder, keep, seed, columns))
+
+
 def run_family(name: str, Xtr: pd.DataFrame, Ytr: pd.DataFrame, groups: np.ndarray,
                Xte: pd.DataFrame, Yte: pd.DataFrame, split: str, seed: int,
                autoencoder: list[str], keep: tuple[str, ...], config: NestedConfig,
                with_ablations: bool = False, task: str = "plan",
-               inputs: list[str] | None = None, draw_seed: int | None = None
+               inputs: list[str] | None = None, draw_seed: int | None = None,
+               input_sets: tuple[InputSets, InputSets] | None = None
                ) -> tuple[list[dict], list[pd.DataFrame], pd.DataFrame]:
     """One family on one outer fold of one task: search inside, refit the chosen, score on
     the test. ``X`` holds every column; ``inputs`` (default: the task's,
     :data:`kgfgnn.variables.TASKS`) say which are model inputs, ``autoencoder`` is the
     autoencoder's selection among them. ``draw_seed`` seeds the candidates' draw (default
     ``seed``; the benchmark gives every unit its own, spawned from the run's seed).
+    ``input_sets``: the fold's :func:`fold_input_sets`, when the caller computed them once
+    for all the fold's families (they depend on the fold, not the family).
 
     Returns metric rows (one per target; ``inner_error`` = the chosen candidate's error on
     the inner hold-out), out-of-fold predictions and the search table."""
     columns = list(check_task(task) if inputs is None else inputs)
     draw_seed = seed if draw_seed is None else draw_seed
     fit_idx, val_idx = inner_holdout(split, groups, seed, config.holdout_fraction)
-    inner_sets = InputSets.on(Xtr.iloc[fit_idx], Ytr.iloc[fit_idx], autoencoder, keep, seed,
-                              columns)
-    outer_sets = InputSets.on(Xtr, Ytr, autoencoder, keep, seed, columns)
+    inner_sets, outer_sets = (fold_input_sets(Xtr, Ytr, groups, split, seed, autoencoder,
+                                              keep, config, columns)
+                              if input_sets is None else input_sets)
     halving = config.halving(name)
     rows, preds, searches = [], [], []
 

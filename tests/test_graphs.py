@@ -5,7 +5,8 @@ import pytest
 import torch
 from torch_geometric.loader import DataLoader
 
-from kgfgnn.graphs import DATA_TYPE, KNOWLEDGE_TYPE, GHGGraphDataset, GraphSpec, build_multigraph
+from kgfgnn.graph_dataset import GHGGraphDataset
+from kgfgnn.graphs import DATA_TYPE, KNOWLEDGE_TYPE, GraphSpec, build_multigraph
 from kgfgnn.knowledge import KNOWLEDGE_EDGES, contracted_edges, knowledge_graph
 from kgfgnn.variables import CANDIDATES
 

@@ -10,6 +10,7 @@ from sklearn.linear_model import Ridge
 
 from kgfgnn import benchmark, nested
 from kgfgnn.benchmark import BenchmarkConfig, run_benchmark
+from kgfgnn.experiment.evaluate import folds
 from kgfgnn.experiment.report import claim_check
 from kgfgnn.experiment.search import Family, Halving, halving_search
 from kgfgnn.nested import (
@@ -23,6 +24,7 @@ from kgfgnn.nested import (
     protocol_table,
     run_family,
 )
+from kgfgnn.seeds import spawn
 from kgfgnn.train import KGFGNNRegressor
 from kgfgnn.variables import CANDIDATES, PROCESS_FLUXES
 
@@ -251,6 +253,7 @@ def test_benchmark_units_resume_from_the_cache(tmp_path, monkeypatch):
         raise AssertionError("a cached unit was refitted")
 
     monkeypatch.setattr(benchmark, "run_family", refuse)
+    monkeypatch.setattr(benchmark, "fold_input_sets", refuse)  # nothing left to run
     again = run_benchmark(X, Y, groups, {"plan": ["v0", "v1"]}, config, 0,
                           log=lambda m: None, workers=1, cache=str(tmp_path),
                           inputs={"plan": list(X.columns)})
@@ -325,6 +328,40 @@ def test_pathway_is_balanced_over_kg_fgnn_candidates_and_keeps_knowledge_edges()
             assert c["edges"] in ("both", "knowledge")  # a pathway is knowledge edges
     assert out[5]["edges"] == "data"  # contracted: drawn edges kept
     assert all(c["hidden"] == 16 for c in out)
+
+
+def test_input_sets_are_computed_once_per_fold_and_change_nothing(monkeypatch):
+    X, Y, groups = _data(96)
+    config = BenchmarkConfig(n_seeds=1, n_folds=2, splits=("leave_countries_out",),
+                             tasks=("plan",),
+                             nested=NestedConfig(n_candidates=2, n_rungs=2,
+                                                 families=("ridge", "lightgbm", "knn")),
+                             ablation_seeds=0)
+    calls = []
+    real = benchmark.fold_input_sets
+
+    def counting(*args, **kwargs):
+        calls.append(args[3:5])  # (split, seed)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(benchmark, "fold_input_sets", counting)
+    rows, preds, _ = run_benchmark(X, Y, groups, {"plan": ["v0", "v1"]}, config, 0,
+                                   log=lambda m: None, workers=1,
+                                   inputs={"plan": list(X.columns)})
+    assert len(calls) == 2  # 2 folds, not 2 folds x 3 families
+    # the same rows as each family computing its own sets (run_family without input_sets)
+    train, test = next(iter(folds("leave_countries_out", 2, spawn(0, 0), groups=groups,
+                                  n=len(X))))
+    fold = rows[(rows.fold == 0) & (rows.model == "knn")]
+    own, _, _ = run_family("knn", X.iloc[train], Y.iloc[train], groups[train], X.iloc[test],
+                           Y.iloc[test], "leave_countries_out", fold.seed.iloc[0],
+                           ["v0", "v1"], (), config.nested, inputs=list(X.columns),
+                           draw_seed=benchmark.unit_draw_seed(0, 0, 0, "plan",
+                                                              "leave_countries_out"))
+    mine = fold.set_index("target")
+    for row in own:
+        assert mine.loc[row["target"], "rmse"] == row["rmse"]
+        assert mine.loc[row["target"], "params"] == row["params"]
 
 
 def test_each_benchmark_unit_draws_its_own_candidates(monkeypatch):

@@ -30,6 +30,7 @@ from kgfgnn import __version__
 from kgfgnn.experiment.evaluate import folds, metrics
 from kgfgnn.experiment.runner import cache_path, cached_call, run_each
 from kgfgnn.experiment.search import Family, random_search
+from kgfgnn.experiment.spaces import GNN, TABM
 from kgfgnn.seeds import repetition_seeds, spawn
 from kgfgnn.threads import single_threaded
 
@@ -239,21 +240,34 @@ def grouped_splits(groups: np.ndarray, n_folds: int, n_seeds: int, seed: int
 def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] | None = None,
               scheduler: str = "", cache: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Metrics per (split, seed, fold, approach, training groups) and out-of-fold
-    predictions (model scale). The units run on the one runner (:mod:`kgfgnn.experiment.
-    runner`): ``workers`` processes (0 = one per core within the memory), or the Dask
-    cluster at ``scheduler``; every fit is seeded and the tables are sorted, so the result
-    does not depend on where or in which order the units run. ``cache``: a folder keeping
-    each finished unit, so that a rerun resumes (the key covers the study, its knowledge
-    and the package version)."""
+    predictions (model scale). The units, one per (split, seed, fold, approach), run on the
+    one runner (:mod:`kgfgnn.experiment.runner`): ``workers`` processes (0 = one per core
+    within the memory), or the Dask cluster at ``scheduler``, the costliest families first
+    so that the workers finish together; every fit is seeded and the tables are sorted, so
+    the result does not depend on where or in which order the units run. ``cache``: a
+    folder keeping each finished unit, so that a rerun resumes (the key covers the study,
+    its knowledge and the package version)."""
     names = [a for a in study.available() if approaches is None or a in approaches]
     study_key = study_cache_key(study, names) if cache else ""
-    done = run_each(_cached_unit, [(cache, study_key, study, names, *split)
-                                   for split in study.splits], workers, scheduler)
+    units = sorted(((split, name) for split in study.splits for name in names),
+                   key=lambda unit: _cost_rank(study.approaches[unit[1]]))
+    done = run_each(_cached_unit, [(cache, study_key, study, [name], *split)
+                                   for split, name in units], workers, scheduler)
     rows = pd.DataFrame([r for unit_rows, _ in done for r in unit_rows])
     preds = pd.concat([p for _, unit_preds in done for p in unit_preds], ignore_index=True)
     return (rows.sort_values(["split", "seed", "fold", "model", "train_groups"],
                              ignore_index=True),
             preds.sort_values(["split", "seed", "fold", "model", "row"], ignore_index=True))
+
+
+# Families by what a fit costs, costliest first (the runner starts them first).
+_COSTLIEST = (GNN, TABM)
+
+
+def _cost_rank(approach: Approach) -> int:
+    """0 for KG-FGNN, 1 for TabM, 2 for every cheaper family."""
+    return (_COSTLIEST.index(approach.family) if approach.family in _COSTLIEST
+            else len(_COSTLIEST))
 
 
 def study_cache_key(study: FieldStudy, names: list[str]) -> str:
@@ -269,9 +283,10 @@ def study_cache_key(study: FieldStudy, names: list[str]) -> str:
 
 def _cached_unit(cache: str, study_key: str, study: FieldStudy, names: list[str],
                  split: str, run_seed: int, k: int, train: np.ndarray, test: np.ndarray):
-    """:func:`_unit`, kept under ``cache`` when given."""
-    path = (cache_path(cache, f"{study.name}-{split}-{run_seed}-{k}",
-                       (study_key, train.tolist(), test.tolist())) if cache else None)
+    """:func:`_unit`, kept under ``cache`` when given (one file per approach and fold)."""
+    path = (cache_path(cache, f"{study.name}-{split}-{run_seed}-{k}-"
+                             f"{'+'.join(names).replace(':', '-')}",
+                       (study_key, names, train.tolist(), test.tolist())) if cache else None)
     return cached_call(path, _unit, study, names, split, run_seed, k, train, test)
 
 
