@@ -151,10 +151,11 @@ def test_protocol_tables_do_not_depend_on_the_number_of_workers_or_the_cache(tmp
     two, p_two, _ = adapter.run(data, None, protocol, seed=3, workers=2, approaches=approaches)
     pd.testing.assert_frame_equal(one, two)
     pd.testing.assert_frame_equal(p_one, p_two)
-    # the runner's cache: one file per (design, seed, fold); a rerun reads them back
+    # the runner's cache: one file per (split, seed, fold, approach); a rerun reads them back
     cached, p_cached, _ = adapter.run(data, None, protocol, seed=3, workers=2,
                                       approaches=approaches, cache=str(tmp_path))
-    assert len(list(tmp_path.glob("dose_response-*.joblib"))) == len(study.splits)
+    assert (len(list(tmp_path.glob("dose_response-*.joblib")))
+            == len(study.splits) * len(approaches))
     again, p_again, _ = adapter.run(data, None, protocol, seed=3, workers=1,
                                     approaches=approaches, cache=str(tmp_path))
     for frame in (cached, again):
