@@ -67,6 +67,32 @@ def test_a_unit_does_not_depend_on_the_other_units():
     pd.testing.assert_frame_equal(part, expected)
 
 
+def test_one_unit_per_fold_and_approach_the_costliest_first(monkeypatch):
+    import kgfgnn.experiment.study as study_module
+
+    def registry(knowledge):  # ridge under KG-FGNN's family name: the order reads names only
+        return {**_ridge_registry(knowledge), "kg_fgnn": _ridge_registry(knowledge)["ridge"]}
+
+    study = _synthetic()
+    study.registry = registry
+    study.approaches = {**study.approaches, "slow:kg_fgnn": Approach("design", "kg_fgnn")}
+    dispatched = []
+
+    def recording(function, arguments, workers, scheduler):
+        arguments = list(arguments)
+        dispatched.extend((a[3][0], a[5], a[6]) for a in arguments)  # approach, seed, fold
+        return [function(*a) for a in arguments]
+
+    monkeypatch.setattr(study_module, "run_each", recording)
+    results, _ = run_study(study)
+    n = len(study.splits)
+    assert len(dispatched) == 3 * n == len(set(dispatched))  # one unit per (fold, approach)
+    assert [d[0] for d in dispatched[:n]] == ["slow:kg_fgnn"] * n
+    whole, _ = run_study(_synthetic())  # the other approaches' rows do not change
+    pd.testing.assert_frame_equal(
+        results[results.model != "slow:kg_fgnn"].reset_index(drop=True), whole)
+
+
 def test_predictions_are_clipped_to_the_widened_training_range():
     unclipped, _ = run_study(_synthetic())
     study = _synthetic(clip_margin=0.1)

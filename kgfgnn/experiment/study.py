@@ -260,14 +260,15 @@ def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] |
             preds.sort_values(["split", "seed", "fold", "model", "row"], ignore_index=True))
 
 
-# Families by what a fit costs, costliest first (the runner starts them first).
-_COSTLIEST = (GNN, TABM)
+# Families by what a fit costs, costliest tier first (the runner starts them first):
+# KG-FGNN ensembles (from scratch or fine-tuned), then TabM, then everything else.
+_COST_TIERS = ((GNN, f"pretrained_{GNN}"), (TABM,))
 
 
 def _cost_rank(approach: Approach) -> int:
-    """0 for KG-FGNN, 1 for TabM, 2 for every cheaper family."""
-    return (_COSTLIEST.index(approach.family) if approach.family in _COSTLIEST
-            else len(_COSTLIEST))
+    """The tier of the approach's family in :data:`_COST_TIERS` (0: costliest)."""
+    return next((k for k, tier in enumerate(_COST_TIERS) if approach.family in tier),
+                len(_COST_TIERS))
 
 
 def study_cache_key(study: FieldStudy, names: list[str]) -> str:
