@@ -13,9 +13,8 @@ import pandas as pd
 from kgfgnn import __version__
 from kgfgnn.experiment.evaluate import SPLITS, folds
 from kgfgnn.experiment.runner import cache_path, cached_call, run_each
+from kgfgnn.experiment.spaces import cost_rank
 from kgfgnn.nested import (
-    GNN,
-    TABM,
     InputSets,
     NestedConfig,
     chosen_gbm,
@@ -202,9 +201,8 @@ def run_units(units: list[Unit], features: pd.DataFrame, targets: pd.DataFrame,
     country first: the claim's protocol), the longest units of a fold first, so that an
     interrupted run leaves complete folds in the cache. The input sets of every fold with a
     unit still to run are computed first, once per fold rather than once per family."""
-    cost = {GNN: 0, TABM: 1}
     units = sorted(units, key=lambda t: (t.task != "plan", t.split != "leave_countries_out",
-                                         t.size, t.seed, t.fold, cost.get(t.family, 2)))
+                                         t.size, t.seed, t.fold, cost_rank(t.family)))
     selections = {t: list(cols) for t, cols in autoencoder.items()}
     data_key = _data_key(features, targets, groups) if cache else ()
     paths = [_unit_cache(cache, u, data_key, selections, tuple(keep), config, inputs)

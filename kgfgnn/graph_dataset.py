@@ -57,4 +57,3 @@ class GHGGraphDataset(InMemoryDataset):
                               num_nodes=n_nodes, **attrs))
         with atomic_path(self.processed_paths[0]) as tmp:
             self.save(items, str(tmp))
-

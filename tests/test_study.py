@@ -80,7 +80,7 @@ def test_one_unit_per_fold_and_approach_the_costliest_first(monkeypatch):
 
     def recording(function, arguments, workers, scheduler):
         arguments = list(arguments)
-        dispatched.extend((a[3][0], a[5], a[6]) for a in arguments)  # approach, seed, fold
+        dispatched.extend((a[3], a[5], a[6]) for a in arguments)  # approach, seed, fold
         return [function(*a) for a in arguments]
 
     monkeypatch.setattr(study_module, "run_each", recording)

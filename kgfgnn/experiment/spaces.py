@@ -97,5 +97,15 @@ def families_in(context: str) -> tuple[str, ...]:
     return tuple(name for name, spaces in SPACES.items() if context in spaces)
 
 
-__all__ = ["CONTEXTS", "EDGE_CHOICES", "GRAPHS", "INPUT_SETS", "MEASURED", "PATHWAYS",
-           "SIMULATED", "SPACES", "families_in", "space"]
+# Families by what a fit costs, costliest tier first: the runners start them first so that
+# the workers finish together. KG-FGNN (from scratch or fine-tuned), then TabM, then the rest.
+COST_TIERS = ((GNN, f"pretrained_{GNN}"), (TABM,))
+
+
+def cost_rank(family: str) -> int:
+    """The tier of ``family`` in :data:`COST_TIERS` (0: costliest; the rest after them)."""
+    return next((k for k, tier in enumerate(COST_TIERS) if family in tier), len(COST_TIERS))
+
+
+__all__ = ["CONTEXTS", "COST_TIERS", "EDGE_CHOICES", "GRAPHS", "INPUT_SETS", "MEASURED",
+           "PATHWAYS", "SIMULATED", "SPACES", "cost_rank", "families_in", "space"]

@@ -30,7 +30,7 @@ from kgfgnn import __version__
 from kgfgnn.experiment.evaluate import folds, metrics
 from kgfgnn.experiment.runner import cache_path, cached_call, run_each
 from kgfgnn.experiment.search import Family, random_search
-from kgfgnn.experiment.spaces import GNN, TABM
+from kgfgnn.experiment.spaces import cost_rank
 from kgfgnn.seeds import repetition_seeds, spawn
 from kgfgnn.threads import single_threaded
 
@@ -250,25 +250,14 @@ def run_study(study: FieldStudy, workers: int = 1, approaches: tuple[str, ...] |
     names = [a for a in study.available() if approaches is None or a in approaches]
     study_key = study_cache_key(study, names) if cache else ""
     units = sorted(((split, name) for split in study.splits for name in names),
-                   key=lambda unit: _cost_rank(study.approaches[unit[1]]))
-    done = run_each(_cached_unit, [(cache, study_key, study, [name], *split)
+                   key=lambda unit: cost_rank(study.approaches[unit[1]].family))
+    done = run_each(_cached_unit, [(cache, study_key, study, name, *split)
                                    for split, name in units], workers, scheduler)
     rows = pd.DataFrame([r for unit_rows, _ in done for r in unit_rows])
     preds = pd.concat([p for _, unit_preds in done for p in unit_preds], ignore_index=True)
     return (rows.sort_values(["split", "seed", "fold", "model", "train_groups"],
                              ignore_index=True),
             preds.sort_values(["split", "seed", "fold", "model", "row"], ignore_index=True))
-
-
-# Families by what a fit costs, costliest tier first (the runner starts them first):
-# KG-FGNN ensembles (from scratch or fine-tuned), then TabM, then everything else.
-_COST_TIERS = ((GNN, f"pretrained_{GNN}"), (TABM,))
-
-
-def _cost_rank(approach: Approach) -> int:
-    """The tier of the approach's family in :data:`_COST_TIERS` (0: costliest)."""
-    return next((k for k, tier in enumerate(_COST_TIERS) if approach.family in tier),
-                len(_COST_TIERS))
 
 
 def study_cache_key(study: FieldStudy, names: list[str]) -> str:
@@ -282,13 +271,13 @@ def study_cache_key(study: FieldStudy, names: list[str]) -> str:
     return joblib.hash((__version__, replace(study, knowledge=None), names))
 
 
-def _cached_unit(cache: str, study_key: str, study: FieldStudy, names: list[str],
+def _cached_unit(cache: str, study_key: str, study: FieldStudy, name: str,
                  split: str, run_seed: int, k: int, train: np.ndarray, test: np.ndarray):
-    """:func:`_unit`, kept under ``cache`` when given (one file per approach and fold)."""
-    path = (cache_path(cache, f"{study.name}-{split}-{run_seed}-{k}-"
-                             f"{'+'.join(names).replace(':', '-')}",
-                       (study_key, names, train.tolist(), test.tolist())) if cache else None)
-    return cached_call(path, _unit, study, names, split, run_seed, k, train, test)
+    """:func:`_unit` of one approach, kept under ``cache`` when given (a file per approach
+    and fold)."""
+    path = (cache_path(cache, f"{study.name}-{split}-{run_seed}-{k}-{name.replace(':', '-')}",
+                       (study_key, [name], train.tolist(), test.tolist())) if cache else None)
+    return cached_call(path, _unit, study, [name], split, run_seed, k, train, test)
 
 
 # How flexible each family is (what is fitted), simplest first: the order the one-standard-
