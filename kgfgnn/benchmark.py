@@ -200,7 +200,8 @@ def run_units(units: list[Unit], features: pd.DataFrame, targets: pd.DataFrame,
     under ``cache`` when given; whole outer folds one after another (the plan task out of
     country first: the claim's protocol), the longest units of a fold first, so that an
     interrupted run leaves complete folds in the cache. The input sets of every fold with a
-    unit still to run are computed first, once per fold rather than once per family."""
+    unit still to run are computed first, in this process, once per fold rather than once
+    per family."""
     units = sorted(units, key=lambda t: (t.task != "plan", t.split != "leave_countries_out",
                                          t.size, t.seed, t.fold, cost_rank(t.family)))
     selections = {t: list(cols) for t, cols in autoencoder.items()}
@@ -211,10 +212,11 @@ def run_units(units: list[Unit], features: pd.DataFrame, targets: pd.DataFrame,
     for unit, path in zip(units, paths, strict=True):
         if path is None or not path.exists():
             pending.setdefault(_fold_key(unit), unit)
-    computed = run_each(_fold_input_sets, [(unit, features, targets, groups, selections,
-                                            tuple(keep), config, inputs)
-                                           for unit in pending.values()], workers, scheduler)
-    sets = dict(zip(pending, computed, strict=True))
+    # Here, not on the workers: a loky worker takes its first job's memory as its reference
+    # and restarts when a later job grows past it by 300 MB, which a fit after this light
+    # job would do (a restart, its imports again, and a warning in the chapter).
+    sets = {fold: _fold_input_sets(unit, features, targets, groups, selections, tuple(keep),
+                                   config, inputs) for fold, unit in pending.items()}
     return run_each(_cached_task, [(path, unit, features, targets, groups, selections,
                                     tuple(keep), config, inputs, sets.get(_fold_key(unit)))
                                    for unit, path in zip(units, paths, strict=True)],
