@@ -1,5 +1,5 @@
 """Command line: ``python -m kgfgnn {run-notebooks,build-book,export-results,size-curve,
-predict}``."""
+predict,precompile}``."""
 
 from __future__ import annotations
 
@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     pred.add_argument("--n-rates", default=None,
                       help="comma-separated N rates (kg N/ha): one prediction per input row "
                            "and rate (a response curve)")
+    sub.add_parser("precompile", help="byte-compile the modules the study imports (run by "
+                                      "make after pip install --no-compile)")
     return parser
 
 
@@ -105,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         except (FileNotFoundError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
+        return 0
+    if args.command == "precompile":
+        from kgfgnn.precompile import precompile
+
+        print(f"{precompile()} modules loaded and byte-compiled")
         return 0
     if args.command == "predict":
         from kgfgnn.predict import PredictionInputError, parse_n_rates, predict_csv

@@ -48,3 +48,31 @@ def test_launch_buttons_get_the_published_address(monkeypatch):
     assert filled["sphinx"]["config"]["html_theme_options"]["repository_url"] == url
     monkeypatch.setenv(REPOSITORY_ENV_VAR, "not a url")
     assert repository_url(REPO_ROOT) == ""  # an address that is not one gives no buttons
+
+
+def test_precompile_covers_every_module_and_writes_bytecode_despite_the_shell(tmp_path):
+    """make installs with pip --no-compile and then runs `kgfgnn precompile`: it must import
+    every kgfgnn module (bar __main__) and write bytecode even under PYTHONDONTWRITEBYTECODE,
+    which a plain import there does not."""
+    import os
+    import subprocess
+    import sys
+
+    from kgfgnn.precompile import study_modules
+
+    files = sorted(p.relative_to(REPO_ROOT).with_suffix("")
+                   for p in (REPO_ROOT / "kgfgnn").rglob("*.py"))
+    expected = sorted(".".join(p.parts).removesuffix(".__init__") for p in files
+                      if p.name != "__main__")
+    assert ["kgfgnn", *study_modules()] == expected
+    assert "kgfgnn.train" in expected and "kgfgnn.experiment.study" in expected
+
+    for name in ("plain_probe", "compiled_probe"):
+        (tmp_path / f"{name}.py").write_text("VALUE = 1\n")
+    env = os.environ | {"PYTHONDONTWRITEBYTECODE": "1",
+                        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO_ROOT)])}
+    code = ("import plain_probe; from kgfgnn.precompile import precompile; "
+            "precompile(['compiled_probe'])")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=tmp_path)
+    cached = {p.name.split(".")[0] for p in (tmp_path / "__pycache__").glob("*.pyc")}
+    assert cached == {"compiled_probe"}
