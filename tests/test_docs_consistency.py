@@ -40,7 +40,8 @@ def test_profile_summary_follows_the_parameters(tmp_path):
     path = tmp_path / "changed.yaml"
     path.write_text(yaml.safe_dump(raw))
     summary = profile_summary(str(path))
-    assert "7 seeds × 3 folds" in summary and "× 5 N rates" in summary
+    folds = raw["notebooks"]["04_benchmark"]["n_folds"]
+    assert f"7 seeds × {folds} folds" in summary and "× 5 N rates" in summary
 
 
 @pytest.mark.parametrize("profile", ["tiny", "quick", "full"])
