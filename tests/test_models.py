@@ -243,3 +243,18 @@ def test_every_network_module_resets_its_weights(build):
     module.reset_parameters()
     after = module.state_dict()
     assert before and all(not torch.equal(v, after[k]) for k, v in before.items())
+
+
+def test_predict_in_chunks_keeps_every_row_in_order(data, monkeypatch):
+    """predict runs PREDICT_CHUNK rows per forward pass: a chunk smaller than the input
+    (with a remainder) gives the rows' predictions of one pass over all of them."""
+    import kgfgnn.train
+
+    X, Y, spec = data
+    model = KGFGNNRegressor(spec=spec, epochs=3, hidden=8, random_state=2).fit(X, Y)
+    whole = model.predict(X)
+    monkeypatch.setattr(kgfgnn.train, "PREDICT_CHUNK", 64)  # 300 rows: 4 chunks + 44
+    chunked = model.predict(X)
+    assert chunked.shape == whole.shape == (len(X), 3)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(model.predict(X.iloc[::-1])[::-1], whole, rtol=1e-5, atol=1e-7)
