@@ -24,13 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from kgfgnn.paths import REPO_ROOT
+from kgfgnn.runner import source_commit
+
 BUDGET_S = {"quick": 600}  # the quick book's budget (project brief): 10 minutes on 2 cores
-
-
-def git(*args: str) -> str:
-    return subprocess.run(["git", "-C", str(REPO_ROOT), *args], capture_output=True,
-                          text=True, check=True).stdout.strip()
 
 
 def timed_make_book(clone: Path, profile: str, log: Path) -> dict:
@@ -55,8 +52,9 @@ def main() -> None:
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--keep", action="store_true", help="keep the clone and its log")
     args = parser.parse_args()
-    commit = git("rev-parse", "--short", "HEAD")
-    if git("status", "--porcelain", "--untracked-files=no"):
+    commit = source_commit()
+    if commit.endswith("+dirty"):
+        commit = commit.removesuffix("+dirty")
         print(f"note: uncommitted changes are not measured; the clone is {commit}")
     folder = Path(tempfile.mkdtemp(prefix="kgfgnn-clean-clone-"))
     clone, log = folder / "kgfgnn", folder / "make_book.log"
