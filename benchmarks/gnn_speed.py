@@ -8,11 +8,19 @@ dropout (:class:`kgfgnn.models.ByteMaskDropout`) and the fusion's explicit produ
 Both run in this process, one after the other, on the same data, so their ratio is
 comparable even on a shared machine. "Attainable" is the speed of this machine's float32
 matrix products of the model's own shapes; FLOPs are counted by
-``torch.utils.flop_counter`` for one forward and backward pass. Uses the quick profile's
-artefacts (run ``make book`` first). From the repository root:
+``torch.utils.flop_counter`` for one forward and backward pass.
+
+Where the time goes: the current trainer's steps profiled by ``torch.profiler``, self time
+per step grouped into matrix products, the optimizer, and the rest of the operators
+(elementwise, normalisation, dropout masks, copies: the part a fused kernel would shrink),
+and the rate at one torch thread (the runner's setting: it trains one model per core).
+``--compiled`` adds the same trainer with the network's forward through ``torch.compile``
+(Inductor's fused C++ kernels; its compile time printed apart), which the trainer does not
+use. Uses the quick profile's artefacts (run ``make book`` first). From the repository root:
 
     .venv/bin/python benchmarks/gnn_speed.py --artefact-dir artefacts/quick
     .venv/bin/python benchmarks/gnn_speed.py --hidden 64 --n-layers 3 --readout concat --inputs all
+    .venv/bin/python benchmarks/gnn_speed.py --compiled
 """
 
 from __future__ import annotations
@@ -20,17 +28,20 @@ from __future__ import annotations
 import argparse
 import resource
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
 from kgfgnn.features import AutoencoderSelector
 from kgfgnn.graphs import build_multigraph
 from kgfgnn.models import ByteMaskDropout
 from kgfgnn.simulate.dataset import load_seasonal
+from kgfgnn.threads import single_threaded
 from kgfgnn.train import KGFGNNRegressor, resolve_device
 from kgfgnn.variables import DRIVERS, feature_frame, target_frame
 
@@ -49,6 +60,54 @@ class ReferenceTrainer(KGFGNNRegressor):
         attention = model.attention
         model._fusion_attention = lambda z: attention(z, z, z, need_weights=False)[0]
         return model
+
+
+class CompiledTrainer(KGFGNNRegressor):
+    """The current trainer with the network's forward through ``torch.compile``."""
+
+    def _build(self):
+        model = super()._build()
+        model.forward_with_aux = torch.compile(model.forward_with_aux, dynamic=False)
+        return model
+
+
+MATRIX_PRODUCTS = ("aten::mm", "aten::bmm", "aten::addmm", "aten::_sparse_addmm",
+                   "aten::addmm_", "aten::baddbmm")
+
+
+def step_breakdown(model: KGFGNNRegressor, X: pd.DataFrame, Y: pd.DataFrame, batch: int,
+                   steps: int = 30) -> dict[str, float]:
+    """Milliseconds per training step by operator class (self CPU time, profiler on)."""
+    net = model.model_
+    xt, yt = model._tensors(model._x(X), model._y(Y))
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-4, **model.optimizer_options)
+    gen = torch.Generator().manual_seed(0)
+
+    def step() -> None:
+        idx = torch.randint(0, len(xt), (batch,), generator=gen)
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(net(xt[idx]), yt[idx]).backward()
+        opt.step()
+
+    net.train()
+    for _ in range(5):
+        step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    groups: dict[str, float] = defaultdict(float)
+    for event in prof.key_averages():
+        if event.key in MATRIX_PRODUCTS:
+            group = "matrix products"
+        elif "adam" in event.key.lower() or event.key.startswith("Optimizer."):
+            group = "optimizer"
+        elif event.key.startswith("aten::"):
+            group = "other operators"
+        else:
+            group = "autograd engine, Python"
+        groups[group] += event.self_cpu_time_total / 1e3 / steps
+    net.eval()
+    return dict(groups)
 
 
 def flops_per_sample(model: KGFGNNRegressor, X: pd.DataFrame, batch: int) -> float:
@@ -107,6 +166,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=4000,
                         help="training rows (sampled with replacement from the quick data)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--compiled", action="store_true",
+                        help="also time the trainer with torch.compile (adds about a minute)")
     args = parser.parse_args()
     seasonal = load_seasonal(args.artefact_dir)
     seasonal = seasonal.sample(args.rows, replace=len(seasonal) < args.rows,
@@ -128,6 +189,16 @@ def main() -> None:
     for name, cls in (("reference", ReferenceTrainer), ("current", KGFGNNRegressor)):
         model, seconds = timed_fit(cls, spec, X, Y, args)
         rates[name] = n_train * len(model.history_) / seconds
+    if device.type == "cpu":
+        with single_threaded():
+            single, seconds = timed_fit(KGFGNNRegressor, spec, X, Y, args)
+        rates["current, 1 thread"] = n_train * len(single.history_) / seconds
+    if args.compiled:
+        first, with_compile = timed_fit(CompiledTrainer, spec, X, Y, args)
+        second, seconds = timed_fit(CompiledTrainer, spec, X, Y, args)  # compiled code reused
+        rates["current, torch.compile"] = n_train * len(second.history_) / seconds
+        print(f"torch.compile: about {with_compile - seconds:.0f} s of compiling per "
+              f"architecture (first fit {with_compile:.1f} s, second {seconds:.1f} s)")
     flops = flops_per_sample(model, X, args.batch_size)
     attainable = attainable_gflops(len(spec.nodes), args.batch_size, args.hidden,
                                    args.readout, device)
@@ -139,6 +210,13 @@ def main() -> None:
         print(f"training ({name}): {rate:,.0f} samples/s, {rate * flops / 1e9:.1f} GFLOP/s, "
               f"{limit / rate:.1f}x below the limit")
     print(f"speed-up current / reference: {rates['current'] / rates['reference']:.2f}x")
+    breakdown = step_breakdown(model, X, Y, args.batch_size)
+    total = sum(breakdown.values())
+    print(f"one step of the current trainer, profiled ({total:.1f} ms at batch "
+          f"{args.batch_size}; the products' FLOPs alone need "
+          f"{flops * args.batch_size / attainable / 1e6:.1f} ms):")
+    for group, ms in sorted(breakdown.items(), key=lambda item: -item[1]):
+        print(f"  {group}: {ms:.2f} ms ({ms / total:.0%})")
     big = X.sample(20000, replace=True, random_state=0)
     model.predict(big.iloc[:1000])
     start = time.perf_counter()
