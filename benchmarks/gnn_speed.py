@@ -39,7 +39,7 @@ from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
 from kgfgnn.features import AutoencoderSelector
-from kgfgnn.graphs import build_multigraph
+from kgfgnn.graphs import GraphSpec, build_multigraph
 from kgfgnn.models import ByteMaskDropout
 from kgfgnn.simulate.dataset import load_seasonal
 from kgfgnn.threads import single_threaded
@@ -161,6 +161,19 @@ def timed_fit(cls, spec, X, Y, args) -> tuple[KGFGNNRegressor, float]:
     return model, time.perf_counter() - start
 
 
+def training_problem(artefact_dir: Path, rows: int, inputs: str
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, GraphSpec]:
+    """``rows`` simulated crop years (drawn with replacement when fewer), their features and
+    targets, and the multigraph over the ``inputs`` nodes (autoencoder, all, drivers)."""
+    seasonal = load_seasonal(artefact_dir)
+    seasonal = seasonal.sample(rows, replace=len(seasonal) < rows,
+                               random_state=0).reset_index(drop=True)
+    X, Y = feature_frame(seasonal), target_frame(seasonal)
+    nodes = {"autoencoder": AutoencoderSelector.load(artefact_dir / "features").selected_,
+             "all": list(X.columns), "drivers": list(DRIVERS)}[inputs]
+    return X, Y, build_multigraph(X, Y, nodes, 0.3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--artefact-dir", type=Path, default=Path("artefacts/quick"))
@@ -178,13 +191,7 @@ def main() -> None:
     parser.add_argument("--compiled", action="store_true",
                         help="also time the trainer with torch.compile (adds about a minute)")
     args = parser.parse_args()
-    seasonal = load_seasonal(args.artefact_dir)
-    seasonal = seasonal.sample(args.rows, replace=len(seasonal) < args.rows,
-                               random_state=0).reset_index(drop=True)
-    X, Y = feature_frame(seasonal), target_frame(seasonal)
-    nodes = {"autoencoder": AutoencoderSelector.load(args.artefact_dir / "features").selected_,
-             "all": list(X.columns), "drivers": list(DRIVERS)}[args.inputs]
-    spec = build_multigraph(X, Y, nodes, 0.3)
+    X, Y, spec = training_problem(args.artefact_dir, args.rows, args.inputs)
     device = resolve_device(args.device)
     n_train = len(X) - round(0.15 * len(X))
     where = (torch.cuda.get_device_name(device) if device.type == "cuda"
