@@ -21,14 +21,12 @@ repository root:
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
 import time
-from pathlib import Path
 
 import torch
-from gnn_speed import training_problem
+from gnn_speed import model_arguments, training_problem, training_step
 
 from kgfgnn.models import RelationalBlock
 from kgfgnn.train import KGFGNNRegressor
@@ -158,22 +156,20 @@ def fused_tail_function(kernels):
     return FusedTail
 
 
-def dropout_bytes(p: float, n: int, training: bool) -> tuple[torch.Tensor, int, float]:
-    """The mask bytes, threshold and scale of :class:`~kgfgnn.models.ByteMaskDropout` (the
-    same random draws); all kept outside training."""
-    if not training or p == 0:
-        return torch.full((n,), 255, dtype=torch.uint8), 0, 1.0
-    threshold = int(round(256 * p))
-    draws = torch.randint(-2 ** 63, 2 ** 63 - 1, ((n + 7) // 8,), dtype=torch.int64)
-    return draws.view(torch.uint8)[:n], threshold, 256.0 / (256 - threshold)
+def fused_tail(tail):
+    """:meth:`kgfgnn.models.RelationalBlock.tail` through the kernels, with the block's
+    dropout drawing its bytes as in :class:`~kgfgnn.models.ByteMaskDropout` (the same random
+    stream; all kept outside training)."""
 
-
-def fused_forward(tail):
-    """``RelationalBlock.forward`` for the dense SAGE block with the fused tail."""
-
-    def forward(self, h, edges):
-        out = self._dense_sage(h, *edges)
-        mask, threshold, scale = dropout_bytes(self.dropout.p, out.numel(), self.training)
+    def forward(self, h, out):
+        dropout = self.dropout
+        if self.training and dropout.p > 0:
+            threshold = dropout.threshold
+            mask = dropout.random_bytes(out.numel(), out.device)
+            scale = 256.0 / (256 - threshold)
+        else:
+            threshold, scale = 0, 1.0
+            mask = torch.full((out.numel(),), 255, dtype=torch.uint8)
         return tail.apply(out, h, mask, threshold, scale, self.norm.weight, self.norm.bias,
                           self.norm.eps)
 
@@ -207,14 +203,7 @@ def check(tail) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--artefact-dir", type=Path, default=Path("artefacts/quick"))
-    parser.add_argument("--hidden", type=int, default=32)
-    parser.add_argument("--n-layers", type=int, default=2)
-    parser.add_argument("--readout", default="pool", choices=["pool", "concat"])
-    parser.add_argument("--inputs", default="autoencoder",
-                        choices=["autoencoder", "all", "drivers"])
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser = model_arguments(__doc__)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     start = time.perf_counter()
@@ -222,26 +211,16 @@ def main() -> None:
     print(f"kernels ready in {time.perf_counter() - start:.1f} s (compiled or cached)")
     check(tail)
     X, Y, spec = training_problem(args.artefact_dir, 4000, args.inputs)
-    model = KGFGNNRegressor(spec=spec, hidden=args.hidden, n_layers=args.n_layers,
-                            readout=args.readout, epochs=1, device="cpu").fit(X, Y)
-    net = model.model_
-    xt, yt = model._tensors(model._x(X), model._y(Y))
-    opt = torch.optim.AdamW(net.parameters(), lr=1e-4, **model.optimizer_options)
-    gen = torch.Generator().manual_seed(0)
-
-    def step() -> None:
-        idx = torch.randint(0, len(xt), (args.batch_size,), generator=gen)
-        opt.zero_grad()
-        torch.nn.functional.mse_loss(net(xt[idx]), yt[idx]).backward()
-        opt.step()
-
-    forwards = {"eager": RelationalBlock.forward, "fused tail": fused_forward(tail)}
-    times: dict[str, list[float]] = {name: [] for name in forwards}
-    net.train()
+    model = KGFGNNRegressor(spec=spec, layer=args.layer, hidden=args.hidden,
+                            n_layers=args.n_layers, readout=args.readout, epochs=1,
+                            device="cpu").fit(X, Y)
+    step = training_step(model, X, Y, args.batch_size)
+    tails = {"eager": RelationalBlock.tail, "fused tail": fused_tail(tail)}
+    times: dict[str, list[float]] = {name: [] for name in tails}
     try:
         for _ in range(args.rounds):
-            for name, forward in forwards.items():
-                RelationalBlock.forward = forward
+            for name, forward in tails.items():
+                RelationalBlock.tail = forward
                 for _ in range(10):
                     step()
                 begin = time.perf_counter()
@@ -249,8 +228,8 @@ def main() -> None:
                     step()
                 times[name].append((time.perf_counter() - begin) / 40)
     finally:
-        RelationalBlock.forward = forwards["eager"]
-    print(f"{len(spec.nodes)} nodes, hidden {args.hidden}, {args.n_layers} layers, "
+        RelationalBlock.tail = tails["eager"]
+    print(f"{args.layer}, {len(spec.nodes)} nodes, hidden {args.hidden}, {args.n_layers} layers, "
           f"{args.readout} readout, batch {args.batch_size}, {torch.get_num_threads()} torch "
           f"threads; median of {args.rounds} alternating rounds of 40 steps:")
     rates = {name: args.batch_size / statistics.median(t) for name, t in times.items()}

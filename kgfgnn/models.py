@@ -65,16 +65,25 @@ class ByteMaskDropout(nn.Dropout):
     parameters as :class:`torch.nn.Dropout` (a subclass: ``p`` can be set as on it); a
     different random stream."""
 
+    @property
+    def threshold(self) -> int:
+        """An activation whose byte is below it is dropped: ``round(256 p)``."""
+        return int(round(256 * self.p))
+
+    @staticmethod
+    def random_bytes(n: int, device: torch.device | None = None) -> torch.Tensor:
+        """The ``n`` random bytes of one training pass (one 64-bit draw per eight)."""
+        draws = torch.randint(-2 ** 63, 2 ** 63 - 1, ((n + 7) // 8,), dtype=torch.int64,
+                              device=device)
+        return draws.view(torch.uint8)[:n]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:
             return x
-        threshold = int(round(256 * self.p))
+        threshold = self.threshold
         if threshold >= 256:
             return torch.zeros_like(x)
-        n = x.numel()
-        draws = torch.randint(-2 ** 63, 2 ** 63 - 1, ((n + 7) // 8,), dtype=torch.int64,
-                              device=x.device)
-        keep = draws.view(torch.uint8)[:n].view(x.shape) >= threshold
+        keep = self.random_bytes(x.numel(), x.device).view(x.shape) >= threshold
         return x * keep * (256.0 / (256 - threshold))
 
 
@@ -156,6 +165,11 @@ class RelationalBlock(nn.Module):
                 if edge_index is not None:
                     message = conv(x, edge_index)
                     out = out + (message.transpose(0, 1) if self.dense else message)
+        return self.tail(h, out)
+
+    def tail(self, h: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """The block's output from its input ``h`` and the convolutions' sum ``out``:
+        ``LayerNorm(h + dropout(GELU(out)))``."""
         return self.norm(h + self.dropout(nn.functional.gelu(out)))
 
     def _dense_sage(self, h: torch.Tensor, propagation: torch.Tensor,
