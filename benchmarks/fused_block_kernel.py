@@ -26,7 +26,7 @@ import statistics
 import time
 
 import torch
-from gnn_speed import model_arguments, training_problem, training_step
+from gnn_speed import model_arguments, steps_per_second, training_problem, training_step
 
 from kgfgnn.models import RelationalBlock
 from kgfgnn.train import KGFGNNRegressor
@@ -221,12 +221,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, forward in tails.items():
                 RelationalBlock.tail = forward
-                for _ in range(10):
-                    step()
-                begin = time.perf_counter()
-                for _ in range(40):
-                    step()
-                times[name].append((time.perf_counter() - begin) / 40)
+                times[name].append(1 / steps_per_second(step, 40, warmup=10))
     finally:
         RelationalBlock.tail = tails["eager"]
     print(f"{args.layer}, {len(spec.nodes)} nodes, hidden {args.hidden}, {args.n_layers} layers, "

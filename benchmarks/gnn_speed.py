@@ -94,22 +94,40 @@ MATRIX_PRODUCTS = ("aten::mm", "aten::bmm", "aten::addmm", "aten::_sparse_addmm"
 
 
 def training_step(model: KGFGNNRegressor, X: pd.DataFrame, Y: pd.DataFrame,
-                  batch: int) -> Callable[[], None]:
+                  batch: int, members: int = 0) -> Callable[[], None]:
     """One step of the trainer's loop on a fitted model's network (a random batch of ``X``,
     AdamW with the trainer's options), as a function to call repeatedly; the network is put
-    in training mode."""
+    in training mode. With ``members``: that many copies of the network trained together,
+    their weights stacked (``torch.func.stack_module_state``), the forward ``vmap``-ed over
+    ``functional_call`` (each copy its own batch and dropout draws) and the loss summed over
+    the copies, so each gets its own gradient."""
     net = model.model_
+    net.train()
     xt, yt = model._tensors(model._x(X), model._y(Y))
-    opt = torch.optim.AdamW(net.parameters(), lr=1e-4, **model.optimizer_options)
+    mse = torch.nn.functional.mse_loss
+    if members:
+        weights, _ = stack_module_state([net] * members)
+        buffers = dict(net.named_buffers())
+        losses = vmap(lambda own, x, y: mse(functional_call(net, (own, buffers), (x,)), y),
+                      randomness="different")
+
+        def loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return losses(weights, x, y).sum()
+    else:
+        weights = dict(net.named_parameters())
+
+        def loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return mse(net(x), y)
+    opt = torch.optim.AdamW(weights.values(), lr=1e-4, **model.optimizer_options)
     gen = torch.Generator().manual_seed(0)
+    shape = (members, batch) if members else (batch,)
 
     def step() -> None:
-        idx = torch.randint(0, len(xt), (batch,), generator=gen)
+        idx = torch.randint(0, len(xt), shape, generator=gen)
         opt.zero_grad()
-        torch.nn.functional.mse_loss(net(xt[idx]), yt[idx]).backward()
+        loss(xt[idx], yt[idx]).backward()
         opt.step()
 
-    net.train()
     return step
 
 
@@ -136,38 +154,6 @@ def batch_scaling(model: KGFGNNRegressor, X: pd.DataFrame, Y: pd.DataFrame,
     seconds = [batch / rate for batch, rate in rates.items()]
     per_sample, fixed = np.polyfit(list(rates), seconds, 1)
     return rates, float(fixed), float(per_sample)
-
-
-def members_step(model: KGFGNNRegressor, X: pd.DataFrame, Y: pd.DataFrame, batch: int,
-                 members: int) -> Callable[[], None]:
-    """One training step of ``members`` copies of the fitted network trained together: their
-    weights stacked (``torch.func.stack_module_state``), the forward ``vmap``-ed over
-    ``functional_call`` (each member its own batch and dropout draws), one fused AdamW over
-    the stacked weights; the loss is the members' sum, so each gets its own gradient."""
-    net = model.model_
-    net.train()
-    params, _ = stack_module_state([net] * members)
-    params = {name: value.detach().clone().requires_grad_() for name, value in params.items()}
-    buffers = dict(net.named_buffers())
-    xt, yt = model._tensors(model._x(X), model._y(Y))
-    opt = torch.optim.AdamW(params.values(), lr=1e-4, **model.optimizer_options)
-    gen = torch.Generator().manual_seed(0)
-
-    def loss(member_params, x, y):
-        pred = functional_call(net, (member_params, buffers), (x,))
-        return torch.nn.functional.mse_loss(pred, y)
-
-    losses = vmap(loss, randomness="different")
-
-    def step() -> None:
-        idx = torch.randint(0, len(xt), (members, batch), generator=gen)
-        opt.zero_grad()
-        with warnings.catch_warnings():  # printed once by the caller instead
-            warnings.filterwarnings("ignore", "There is a performance drop")
-            losses(params, xt[idx], yt[idx]).sum().backward()
-        opt.step()
-
-    return step
 
 
 def step_breakdown(model: KGFGNNRegressor, X: pd.DataFrame, Y: pd.DataFrame, batch: int,
@@ -334,11 +320,13 @@ def main() -> None:
               f"limit above: {limit:,.0f})")
     if args.members:
         one = training_step(model, X, Y, args.batch_size)
-        together = members_step(model, X, Y, args.batch_size, args.members)
+        together = training_step(model, X, Y, args.batch_size, members=args.members)
         alone, stacked = [], []
-        for _ in range(3):  # alternating, so both see the same machine
-            alone.append(args.batch_size * steps_per_second(one, 40))
-            stacked.append(args.members * args.batch_size * steps_per_second(together, 10))
+        with warnings.catch_warnings():  # vmap's warning for the sparse product: said below
+            warnings.filterwarnings("ignore", "There is a performance drop")
+            for _ in range(3):  # alternating, so both see the same machine
+                alone.append(args.batch_size * steps_per_second(one, 40))
+                stacked.append(args.members * args.batch_size * steps_per_second(together, 10))
         model.model_.eval()
         print(f"{args.members} copies trained together (torch.func.vmap, batch "
               f"{args.batch_size} each): {np.median(stacked):,.0f} model-samples/s against "
